@@ -1,0 +1,23 @@
+"""The test suite: the real PostgreSQL and Redis of this machine unless told otherwise.
+
+tests/conftest.py checks that both answer before anything runs and stops the run loudly
+when they do not: constraints, row locks and the broker behave only there.
+"""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/urakata")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
+os.environ.setdefault("SITE_URL", "http://testserver")
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = env("SECRET_KEY", default="test-only-not-secret-4b1d9e7a2c6f8e0d3a5b7c9e1f2a4d6b")
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STATIC_ROOT = None  # type: ignore[assignment]  # static files come from the app folders (WhiteNoise finders); no collectstatic here
+WHITENOISE_USE_FINDERS = True
