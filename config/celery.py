@@ -32,6 +32,22 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             # A missed heartbeat is simply replaced by the next one.
             "options": {"expires": float(settings.HEARTBEAT_SECONDS)},
         },
+        "outbox-sweep": {
+            "task": "core.tasks.outbox_sweep_task",
+            "schedule": float(settings.REMINDER_SWEEP_SECONDS),
+            # Sweeps that could not start in time are dropped: the next one covers them.
+            "options": {"expires": float(settings.REMINDER_SWEEP_SECONDS)},
+        },
+        "idempotency-purge": {
+            "task": "core.tasks.idempotency_purge_task",
+            "schedule": 3600.0,
+            "options": {"expires": 3600.0},
+        },
+        "api-key-usage-flush": {
+            "task": "leads.tasks.api_key_usage_flush_task",
+            "schedule": 300.0,
+            "options": {"expires": 300.0},
+        },
     }
 
 

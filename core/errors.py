@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
+from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.handler import ExceptionHandler
+from drf_standardized_errors.types import Error
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 
@@ -50,6 +52,27 @@ class ApiExceptionHandler(ExceptionHandler):
                 detail = [exceptions.ErrorDetail(str(m), code=exc.code or "invalid") for m in exc.messages]
             return exceptions.ValidationError(detail)
         return super().convert_known_exceptions(exc)
+
+
+# Validation codes a client can rely on (CONTRACT section 2). DRF's finer codes
+# (max_length, invalid_choice, not_a_list, ...) are folded into these; the detail text still
+# says precisely what is wrong.
+_MISSING = {"required", "blank", "null", "empty"}
+
+
+class ApiExceptionFormatter(ExceptionFormatter):
+    def get_errors(self) -> list[Error]:
+        errors = super().get_errors()
+        if not isinstance(self.exc, exceptions.ValidationError):
+            return errors
+        return [
+            Error(
+                code="required" if e.code in _MISSING else "invalid",
+                detail=e.detail,
+                attr=None if e.attr == api_settings.NON_FIELD_ERRORS_KEY else e.attr,
+            )
+            for e in errors
+        ]
 
 
 # Django-level handlers (config/urls.py): JSON under /api/, Django's own pages elsewhere.
