@@ -1,1 +1,230 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
+from core.models import TimestampedModel
+from core.prefectures import PREFECTURE_CHOICES, PREFECTURE_CODES
+
+
+def validate_string_list(value: object) -> None:
+    """JSON lists shown to people (typical tasks, PC skills) hold short non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValidationError(_("Enter a list of non-empty texts."), code="invalid_list")
+
+
+# A blank prefecture means "not recorded"; anything else must be a JIS code.
+_PREFECTURE_BLANK_OR_JIS = Q(prefecture="") | Q(prefecture__in=PREFECTURE_CODES)
+
+
+class Certification(models.Model):
+    """A qualification candidates can hold (CONTRACT section 4: `GET /api/v1/certifications/`).
+    Leads refer to it by `code`, so a code, once published, never changes."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name (Japanese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    issuer = models.CharField(_("issuer"), max_length=100)
+    family = models.SlugField(
+        _("family"), max_length=30, help_text=_("Groups the levels of one qualification, e.g. boki.")
+    )
+    level = models.CharField(_("level"), max_length=30, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("certification")
+        verbose_name_plural = _("certifications")
+        ordering = ("sort_order", "code")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """A kind of back-office job in the public catalogue (DOMAIN.md). Leads refer to it by
+    `slug`; a role that is no longer offered is deactivated, not deleted."""
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name_ja = models.CharField(_("name (Japanese)"), max_length=50)
+    name_en = models.CharField(_("name (English)"), max_length=50)
+    summary = models.TextField(_("summary"))
+    typical_tasks = models.JSONField(
+        _("typical tasks"), default=list, blank=True, validators=[validate_string_list]
+    )
+    recommended_certifications = models.ManyToManyField(
+        Certification,
+        blank=True,
+        related_name="recommended_for_roles",
+        verbose_name=_("recommended certifications"),
+    )
+    annual_salary_min = models.PositiveIntegerField(_("annual salary from (JPY)"))
+    annual_salary_max = models.PositiveIntegerField(_("annual salary up to (JPY)"))
+    experience_preferred = models.BooleanField(
+        _("experience preferred"), default=False, help_text=_("Most openings favour experienced people.")
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ("sort_order", "slug")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annual_salary_min__gt=0),
+                name="role_salary_min_positive",
+                violation_error_message=_("The annual salary must be more than 0."),
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_salary_min__lte=F("annual_salary_max")),
+                name="role_salary_min_lte_max",
+                violation_error_message=_("The lower salary must not exceed the upper salary."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_ja
+
+
+class Employer(TimestampedModel):
+    """A client company of the agency (求人企業). Its name and terms are never public."""
+
+    name = models.CharField(_("company name"), max_length=200)
+    name_kana = models.CharField(_("company name (kana)"), max_length=200, blank=True)
+    prefecture = models.CharField(_("prefecture"), max_length=2, choices=PREFECTURE_CHOICES, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    fee_rate_percent = models.DecimalField(
+        _("fee rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("Placement fee as a percentage of the hire's first-year annual salary."),
+    )
+    fee_notes = models.TextField(_("fee terms"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("employer")
+        verbose_name_plural = _("employers")
+        ordering = ("name",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fee_rate_percent__gt=0, fee_rate_percent__lte=100),
+                name="employer_fee_rate_range",
+                violation_error_message=_("The fee rate must be more than 0 and at most 100."),
+            ),
+            models.CheckConstraint(
+                condition=_PREFECTURE_BLANK_OR_JIS,
+                name="employer_prefecture_jis",
+                violation_error_message=_("Enter a prefecture code from 01 to 47."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JobPosting(TimestampedModel):
+    """An employer's non-public opening (非公開求人): only advisors ever see it.
+
+    By design it records nothing an employer may not screen on under Japan's fair-hiring
+    rules (本籍・出生地, religion or beliefs, union membership, ...): do not add such fields.
+    """
+
+    class Remote(models.TextChoices):
+        NONE = "none", _("On site")
+        PARTIAL = "partial", _("Partly remote")
+        FULL = "full", _("Fully remote")
+
+    class EmploymentType(models.TextChoices):
+        FULL_TIME = "full_time", _("Full-time employee")
+        CONTRACT = "contract", _("Contract employee")
+        DISPATCH = "dispatch", _("Dispatched worker")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        # Specific msgids: "Open" and "Closed" mean other things elsewhere in the product.
+        OPEN = "open", _("Recruiting")
+        PAUSED = "paused", _("Recruiting paused")
+        CLOSED = "closed", _("Recruiting closed")
+
+    employer = models.ForeignKey(
+        Employer, on_delete=models.PROTECT, related_name="postings", verbose_name=_("employer")
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="postings", verbose_name=_("role"))
+    title = models.CharField(_("job title"), max_length=200)
+    description = models.TextField(_("job description"))
+    prefecture = models.CharField(_("work location"), max_length=2, choices=PREFECTURE_CHOICES, blank=True)
+    remote = models.CharField(_("remote work"), max_length=10, choices=Remote.choices, default=Remote.NONE)
+    employment_type = models.CharField(
+        _("employment type"), max_length=10, choices=EmploymentType.choices, default=EmploymentType.FULL_TIME
+    )
+    salary_min = models.PositiveIntegerField(_("annual salary from (JPY)"))
+    salary_max = models.PositiveIntegerField(_("annual salary up to (JPY)"))
+    inexperienced_welcome = models.BooleanField(_("no experience needed"), default=False)
+    experience_preferred = models.BooleanField(_("experience preferred"), default=False)
+    required_certifications = models.ManyToManyField(
+        Certification,
+        blank=True,
+        related_name="postings_requiring",
+        verbose_name=_("required certifications"),
+    )
+    preferred_certifications = models.ManyToManyField(
+        Certification,
+        blank=True,
+        related_name="postings_preferring",
+        verbose_name=_("preferred certifications"),
+    )
+    pc_skills = models.JSONField(
+        _("PC skills"),
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text=_('A JSON list, e.g. ["Excel (VLOOKUP)", "Word"].'),
+    )
+    weekends_holidays_off = models.BooleanField(_("weekends and holidays off"), default=False)
+    annual_holidays = models.SmallIntegerField(_("days off a year"), null=True, blank=True)
+    avg_monthly_overtime_hours = models.SmallIntegerField(
+        _("average overtime a month (hours)"), null=True, blank=True
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+
+    class Meta:
+        verbose_name = _("job posting")
+        verbose_name_plural = _("job postings")
+        ordering = ("-created_at",)
+        indexes = [
+            # The public catalogue counts each role's open postings on every request, and
+            # advisors filter postings by role and status all day.
+            models.Index(fields=["role", "status"], name="posting_role_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(salary_min__gt=0),
+                name="posting_salary_min_positive",
+                violation_error_message=_("The annual salary must be more than 0."),
+            ),
+            models.CheckConstraint(
+                condition=Q(salary_min__lte=F("salary_max")),
+                name="posting_salary_min_lte_max",
+                violation_error_message=_("The lower salary must not exceed the upper salary."),
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_holidays__isnull=True)
+                | Q(annual_holidays__gte=0, annual_holidays__lte=366),
+                name="posting_annual_holidays_range",
+                violation_error_message=_("Days off a year must be between 0 and 366."),
+            ),
+            models.CheckConstraint(
+                condition=Q(avg_monthly_overtime_hours__isnull=True) | Q(avg_monthly_overtime_hours__gte=0),
+                name="posting_overtime_not_negative",
+                violation_error_message=_("Overtime must not be negative."),
+            ),
+            models.CheckConstraint(
+                condition=_PREFECTURE_BLANK_OR_JIS,
+                name="posting_prefecture_jis",
+                violation_error_message=_("Enter a prefecture code from 01 to 47."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
