@@ -2,11 +2,16 @@
 natural key and creates only what is missing, so `seed_demo` twice adds nothing."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.db import transaction
 
 from accounts.models import User
 from consultations.services import advisor_onboard, availability_set_default
+from leads.models import Candidate, Partner
+from leads.services.intake import LeadInput, lead_ingest
+from leads.services.partners import partner_create
+from roles.demo import demo_employers_seed
 
 DEMO_ADVISORS = (
     ("sato.misaki@demo.urakata.example", "佐藤 美咲"),
@@ -41,8 +46,115 @@ def demo_advisors_ensure(*, report: SeedReport) -> list[User]:
     return advisors
 
 
+DEMO_PARTNER = ("shigoto-note", "しごとノート（デモ）")
+# (family, given, kana family, kana given, email, phone, prefecture, occupation, desired roles)
+DEMO_CANDIDATES = (
+    (
+        "高橋",
+        "陽菜",
+        "タカハシ",
+        "ヒナ",
+        "hina.takahashi@demo.urakata.example",
+        "+819011110001",
+        "13",
+        "retail",
+        ["general_admin"],
+    ),
+    (
+        "伊藤",
+        "蓮",
+        "イトウ",
+        "レン",
+        "ren.ito@demo.urakata.example",
+        "+819011110002",
+        "14",
+        "factory",
+        ["accounting"],
+    ),
+    (
+        "渡辺",
+        "結衣",
+        "ワタナベ",
+        "ユイ",
+        "yui.watanabe@demo.urakata.example",
+        "+819011110003",
+        "27",
+        "food_service",
+        ["sales_admin", "general_admin"],
+    ),
+    (
+        "山本",
+        "大翔",
+        "ヤマモト",
+        "ヒロト",
+        "hiroto.yamamoto@demo.urakata.example",
+        "+819011110004",
+        "23",
+        "logistics",
+        ["general_affairs"],
+    ),
+    (
+        "中村",
+        "さくら",
+        "ナカムラ",
+        "サクラ",
+        "sakura.nakamura@demo.urakata.example",
+        "+819011110005",
+        "40",
+        "care",
+        ["hr"],
+    ),
+)
+
+
+def demo_candidates_ensure(*, report: SeedReport) -> None:
+    """A demo partner and a few candidates, sent through the real intake (so they get their
+    outbox rows and booking links like any lead)."""
+    slug, name = DEMO_PARTNER
+    partner = Partner.objects.filter(slug=slug).first() or partner_create(slug=slug, name=name)
+    known = set(
+        Candidate.objects.filter(email__in=[c[4] for c in DEMO_CANDIDATES]).values_list("email", flat=True)
+    )
+    created = 0
+    for (
+        family,
+        given,
+        kana_family,
+        kana_given,
+        email,
+        phone,
+        prefecture,
+        occupation,
+        roles,
+    ) in DEMO_CANDIDATES:
+        if email in known:
+            continue
+        lead_ingest(
+            partner=partner,
+            data=LeadInput(
+                family_name=family,
+                given_name=given,
+                family_name_kana=kana_family,
+                given_name_kana=kana_given,
+                email=email,
+                phone=phone,
+                prefecture=prefecture,
+                current_occupation=occupation,
+                desired_roles=roles,
+                consent_policy_version="demo",
+                consent_agreed_at=datetime(2026, 1, 1, tzinfo=UTC),
+                consent_third_party_provision=True,
+                raw_payload={"demo": True},
+            ),
+        )
+        created += 1
+    report.add("candidates", created)
+
+
 @transaction.atomic
 def demo_seed() -> SeedReport:
     report = SeedReport()
     demo_advisors_ensure(report=report)
+    demo_employers_seed(report=report)
+    demo_candidates_ensure(report=report)
     return report

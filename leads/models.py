@@ -1,1 +1,210 @@
+import uuid
 
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimestampedModel
+
+
+class Partner(TimestampedModel):
+    """A partner site (提携メディア) that sends leads through the API."""
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        _("rate limit (requests per minute)"), default=120, help_text=_("0 means unlimited.")
+    )
+    signing_secret = models.CharField(
+        _("signing secret"),
+        max_length=128,
+        blank=True,
+        help_text=_("When set, every request must carry a valid X-Signature header."),
+    )
+
+    class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A partner's API key. Only a SHA-256 hash is stored (keys are 256-bit random, so a
+    fast hash is enough); the prefix is kept in clear so people can tell keys apart."""
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("partner")
+    )
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
+
+class Candidate(TimestampedModel):
+    """A person, deduplicated by normalised email or E.164 phone (unique constraints)."""
+
+    class Stage(models.TextChoices):
+        NEW = "new", _("New")
+        CONTACTING = "contacting", _("Contacting")
+        CONTACTED = "contacted", _("Contacted")
+        CONSULTATION_BOOKED = "consultation_booked", _("Consultation booked")
+        CONSULTED = "consulted", _("Consulted")
+        DOCUMENTS = "documents", _("Documents")
+        APPLYING = "applying", _("Applying")
+        INTERVIEWING = "interviewing", _("Interviewing")
+        OFFERED = "offered", _("Offered")
+        PLACED = "placed", _("Placed")
+
+    class PartnerStatus(models.TextChoices):
+        """What a partner may see (CONTRACT section 3), derived from stage and closed."""
+
+        RECEIVED = "received", _("Received")
+        CONTACTED = "contacted", _("Contacted")
+        CONSULTATION_BOOKED = "consultation_booked", _("Consultation booked")
+        CONSULTATION_HELD = "consultation_held", _("Consultation held")
+        APPLIED = "applied", _("Applied")
+        PLACED = "placed", _("Placed")
+        CLOSED = "closed", _("Closed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family_name = models.CharField(_("family name"), max_length=50)
+    given_name = models.CharField(_("given name"), max_length=50)
+    family_name_kana = models.CharField(_("family name (kana)"), max_length=100, blank=True)
+    given_name_kana = models.CharField(_("given name (kana)"), max_length=100, blank=True)
+    # NULL, not "", for a missing contact: unique constraints must ignore absent values.
+    email = models.EmailField(_("email"), null=True, blank=True, unique=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=16, null=True, blank=True, unique=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    prefecture = models.CharField(_("prefecture"), max_length=2, blank=True)
+    current_occupation = models.CharField(_("current occupation"), max_length=20, blank=True)
+    desired_roles = models.JSONField(_("desired roles"), default=list, blank=True)
+    certifications = models.JSONField(_("certifications"), default=list, blank=True)
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="candidates",
+        verbose_name=_("advisor"),
+    )
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.NEW)
+    is_closed = models.BooleanField(_("closed"), default=False)
+    closed_reason = models.CharField(_("closed reason"), max_length=30, blank=True)
+    partner_status = models.CharField(
+        _("partner status"), max_length=20, choices=PartnerStatus.choices, default=PartnerStatus.RECEIVED
+    )
+    partner_status_changed_at = models.DateTimeField(_("partner status changed at"))
+    credited_lead = models.ForeignKey(
+        "Lead",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("credited lead"),
+        help_text=_("The lead whose partner is credited with this candidate's outcomes."),
+    )
+    last_contacted_at = models.DateTimeField(_("last contacted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("candidate")
+        verbose_name_plural = _("candidates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email__isnull=False) | Q(phone__isnull=False), name="candidate_has_a_contact"
+            ),
+            models.CheckConstraint(condition=~Q(email=""), name="candidate_email_null_not_blank"),
+            models.CheckConstraint(condition=~Q(phone=""), name="candidate_phone_null_not_blank"),
+        ]
+        indexes = [
+            # Advisors' list filters by these every few seconds.
+            models.Index(fields=["advisor", "stage"], name="candidate_advisor_stage_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family_name} {self.given_name}"
+
+
+class Lead(models.Model):
+    """One sign-up from one source (a partner, or direct when partner is null) at one time,
+    with its consent record and the payload as received."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+        verbose_name=_("partner"),
+    )
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="leads", verbose_name=_("candidate")
+    )
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)  # noqa: DJ001
+    existing_candidate = models.BooleanField(_("existing candidate"), default=False)
+    family_name = models.CharField(_("family name"), max_length=50)
+    given_name = models.CharField(_("given name"), max_length=50)
+    family_name_kana = models.CharField(_("family name (kana)"), max_length=100, blank=True)
+    given_name_kana = models.CharField(_("given name (kana)"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), null=True, blank=True)  # noqa: DJ001 - as sent: absent is NULL
+    phone = models.CharField(_("phone (E.164)"), max_length=16, null=True, blank=True)  # noqa: DJ001
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    prefecture = models.CharField(_("prefecture"), max_length=2, blank=True)
+    current_occupation = models.CharField(_("current occupation"), max_length=20, blank=True)
+    desired_roles = models.JSONField(_("desired roles"), default=list, blank=True)
+    certifications = models.JSONField(_("certifications"), default=list, blank=True)
+    message = models.TextField(_("message"), max_length=2000, blank=True)
+    consent_policy_version = models.CharField(_("privacy policy version"), max_length=50)
+    consent_agreed_at = models.DateTimeField(_("consent agreed at"))
+    consent_third_party_provision = models.BooleanField(_("third-party provision consented"))
+    source_url = models.CharField(_("source URL"), max_length=500, blank=True)
+    utm_source = models.CharField("utm_source", max_length=500, blank=True)
+    utm_medium = models.CharField("utm_medium", max_length=500, blank=True)
+    utm_campaign = models.CharField("utm_campaign", max_length=500, blank=True)
+    raw_payload = models.JSONField(_("payload as received"), default=dict)
+    created_at = models.DateTimeField(_("received at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="lead_external_id_unique_per_partner",
+            ),
+            # A partner may only pass on data with the person's consent to third-party provision.
+            models.CheckConstraint(
+                condition=Q(partner__isnull=True) | Q(consent_third_party_provision=True),
+                name="lead_partner_requires_provision_consent",
+            ),
+            models.CheckConstraint(
+                condition=Q(email__isnull=False) | Q(phone__isnull=False), name="lead_has_a_contact"
+            ),
+        ]
+        indexes = [
+            # The partner read API lists a partner's leads newest first.
+            models.Index(fields=["partner", "-created_at"], name="lead_partner_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+# For drf-spectacular's ENUM_NAME_OVERRIDES, which needs a module-level path.
+PARTNER_STATUS_CHOICES = Candidate.PartnerStatus.choices

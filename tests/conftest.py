@@ -10,6 +10,9 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from leads.services import partners
+from roles.selectors import catalogue_local_forget
+
 
 def _require_services() -> None:
     db = settings.DATABASES["default"]
@@ -42,7 +45,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
-    # Rate-limit counters and idempotency locks live in the shared Redis cache.
+    # Rate-limit counters and cached catalogue codes live in the shared Redis cache, and
+    # the catalogue codes also in a few seconds of per-process memory.
     cache.clear()
+    catalogue_local_forget()
+    partners._marked.clear()
     yield
     cache.clear()
+    catalogue_local_forget()

@@ -164,6 +164,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_METADATA_CLASS": None,  # OPTIONS answers 405: the OpenAPI document describes the API
     "DEFAULT_PAGINATION_CLASS": "core.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
@@ -172,6 +173,12 @@ REST_FRAMEWORK = {
 }
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "core.errors.ApiExceptionHandler",
+    "EXCEPTION_FORMATTER_CLASS": "core.errors.ApiExceptionFormatter",
+    # One documented 400 shape (the formatter folds codes into the contract's few).
+    "ERROR_SCHEMAS": {
+        "400": "core.openapi.BadRequestResponseSerializer",
+        "403": "core.openapi.ClientErrorResponseSerializer",
+    },
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429", "500"],
 }
 _ERROR_ENUMS = "drf_standardized_errors.openapi_serializers"
@@ -197,6 +204,8 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode415Enum": f"{_ERROR_ENUMS}.ErrorCode415Enum.choices",
         "ErrorCode429Enum": f"{_ERROR_ENUMS}.ErrorCode429Enum.choices",
         "ErrorCode500Enum": f"{_ERROR_ENUMS}.ErrorCode500Enum.choices",
+        "BadRequestTypeEnum": "core.openapi.BAD_REQUEST_TYPES",
+        "PartnerStatusEnum": "leads.models.PARTNER_STATUS_CHOICES",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
@@ -204,7 +213,7 @@ SPECTACULAR_SETTINGS = {
 # --- Celery -------------------------------------------------------------------------------
 # Default: kombu's filesystem transport, a broker that needs no server, so a newcomer's
 # worker and beat really run. Production: redis://...
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost//")
 CELERY_BROKER_FOLDER = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
@@ -268,3 +277,12 @@ LOGGING = {
         "axes": {"level": "ERROR"},
     },
 }
+
+# --- Leads --------------------------------------------------------------------------------
+BOOKING_TOKEN_TTL = parse_duration("BOOKING_TOKEN_TTL", env("BOOKING_TOKEN_TTL", default="14d"))
+# A later partner takes the credit for a candidate only once the credited lead is older
+# than this (the earlier source has lapsed); until then the first partner keeps it.
+LEAD_ATTRIBUTION_WINDOW = parse_duration(
+    "LEAD_ATTRIBUTION_WINDOW", env("LEAD_ATTRIBUTION_WINDOW", default="90d")
+)
+PARTNER_SIGNATURE_MAX_AGE = 300  # seconds (CONTRACT section 3)

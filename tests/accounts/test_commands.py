@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import Groups, User
 from consultations.models import WeeklyAvailability
+from leads.models import Candidate, Lead
 
 pytestmark = pytest.mark.django_db
 
@@ -80,5 +81,13 @@ def test_seed_demo_adds_nothing_the_second_time():
     assert counts[0] >= 2
     assert counts[1] == counts[0] * 5
     assert (User.objects.count(), WeeklyAvailability.objects.count()) == counts
-    assert "advisors: 3 created" in first
-    assert "advisors: 0 created" in second
+    assert (
+        first.strip()
+        == "seed_demo: advisors: 3 created, employers: 3 created, postings: 8 created, candidates: 5 created"
+    )
+    assert (
+        second.strip()
+        == "seed_demo: advisors: 0 created, employers: 0 created, postings: 0 created, candidates: 0 created"
+    )
+    assert Candidate.objects.count() == 5
+    assert Lead.objects.count() == 5

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,47 @@ def test_worker_and_beat_run_a_real_task_on_sqlite_and_the_filesystem_broker(tmp
     assert seen is not None, "no heartbeat recorded; worker and beat said:\n" + "\n---\n".join(logs)
     assert (tmp_path / "broker").is_dir()
     assert "core.tasks.heartbeat_task" in logs[0]
+
+
+SQLITE_INTAKE = """
+import json
+from django.test import Client
+from leads.models import Candidate, Lead
+key = open({key_file!r}).read().split()[-1]
+consent = {{"privacy_policy_version": "v1", "agreed_at": "2026-01-01T00:00:00+09:00",
+           "third_party_provision": True}}
+body = {{"family_name": "山田", "given_name": "太郎", "phone": "090-1234-5678", "email": "T@Example.com",
+        "consent": consent}}
+client = Client()
+headers = {{"Authorization": "Bearer " + key, "Idempotency-Key": "sqlite-1"}}
+first = client.post("/api/v1/leads/", body, content_type="application/json", headers=headers)
+replay = client.post("/api/v1/leads/", body, content_type="application/json", headers=headers)
+again = client.post("/api/v1/leads/", {{**body, "email": "t@example.com"}}, content_type="application/json",
+                    headers={{"Authorization": "Bearer " + key}})
+print(json.dumps([first.status_code, replay.status_code, replay.json() == first.json(),
+                  again.json()["existing_candidate"], Candidate.objects.count(), Lead.objects.count()]))
+"""
+
+
+def test_the_lead_intake_works_on_sqlite_too(tmp_path):
+    env = {**_embedded_env(tmp_path), "ALLOWED_HOSTS": "testserver"}
+    run: dict[str, Any] = {
+        "cwd": ROOT,
+        "env": env,
+        "check": True,
+        "capture_output": True,
+        "timeout": 180,
+        "text": True,
+    }
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
+    created = subprocess.run([sys.executable, "manage.py", "create_partner", "demo", "--name", "Demo"], **run)
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(created.stdout)
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SQLITE_INTAKE.format(key_file=str(key_file))],
+        **{**run, "check": False},
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[201, 201, true, true, 1, 2]"

@@ -1,0 +1,247 @@
+import contextlib
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from leads.exports import provision_csv
+from leads.models import ApiKey, Candidate, Lead, Partner
+from leads.normalize import NormalizationError, kana_to_katakana, normalize_phone
+from leads.services.partners import api_key_issue, api_key_revoke, api_key_rotate
+
+
+class ApiKeyInline(admin.TabularInline[ApiKey, Partner]):
+    model = ApiKey
+    extra = 0
+    can_delete = False
+    fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # keys are issued by the actions, which show the key once
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin[Partner]):
+    list_display = (
+        "name",
+        "slug",
+        "is_active",
+        "rate_limit_per_minute",
+        "signed",
+        "active_keys",
+        "lead_count",
+    )
+    list_filter = ("is_active",)
+    search_fields = ("name", "slug")
+    inlines = (ApiKeyInline,)
+    actions = ("issue_key", "rotate_keys")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Partner]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                active_key_count=Count(
+                    "api_keys", filter=Q(api_keys__revoked_at__isnull=True), distinct=True
+                ),
+                lead_total=Count("leads", distinct=True),
+            )
+        )
+
+    @admin.display(description=_("active keys"), ordering="active_key_count")
+    def active_keys(self, partner: Any) -> int:
+        return int(partner.active_key_count)
+
+    @admin.display(description=_("leads"), ordering="lead_total")
+    def lead_count(self, partner: Any) -> int:
+        return int(partner.lead_total)
+
+    @admin.display(description=_("signed requests"), boolean=True)
+    def signed(self, partner: Partner) -> bool:
+        return bool(partner.signing_secret)
+
+    def _show_key(self, request: HttpRequest, partner: Partner, raw_key: str) -> None:
+        self.message_user(
+            request,
+            format_html(
+                str(_("New API key for {}: <code>{}</code> — copy it now, it will not be shown again.")),
+                partner.name,
+                raw_key,
+            ),
+            level=messages.WARNING,
+        )
+
+    @admin.action(description=_("Issue an additional API key"), permissions=["change"])
+    def issue_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        for partner in queryset:
+            _, raw_key = api_key_issue(partner=partner)
+            self._show_key(request, partner, raw_key)
+
+    @admin.action(
+        description=_("Rotate API key (issue a new one, revoke the others)"), permissions=["change"]
+    )
+    def rotate_keys(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        for partner in queryset:
+            _, raw_key = api_key_rotate(partner=partner)
+            self._show_key(request, partner, raw_key)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
+    list_display = ("prefix", "partner", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("partner", ("revoked_at", admin.EmptyFieldListFilter))
+    list_select_related = ("partner",)
+    readonly_fields = ("partner", "prefix", "created_at", "last_used_at", "revoked_at")
+    exclude = ("key_hash",)
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke selected keys"), permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for api_key in queryset:
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, _("Revoked %(count)d key(s).") % {"count": len(queryset)})
+
+
+LEAD_FIELDS = (
+    "id",
+    "partner",
+    "candidate",
+    "external_id",
+    "created_at",
+    "existing_candidate",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "email",
+    "phone",
+    "birth_date",
+    "prefecture",
+    "current_occupation",
+    "desired_roles",
+    "certifications",
+    "message",
+    "consent_policy_version",
+    "consent_agreed_at",
+    "consent_third_party_provision",
+    "source_url",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "raw_payload",
+)
+
+
+class ReadOnlyAdminMixin:
+    """Leads are records of what was received: nobody edits them."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Lead]):
+    list_display = ("created_at", "partner", "candidate", "external_id", "existing_candidate", "credited")
+    list_filter = ("partner", "created_at", "existing_candidate")
+    list_select_related = ("partner", "candidate")
+    search_fields = ("external_id", "email", "phone", "family_name", "given_name")
+    date_hierarchy = "created_at"
+    fields = LEAD_FIELDS
+    readonly_fields = LEAD_FIELDS
+    actions = ("export_provision_records",)
+
+    @admin.display(description=_("credited"), boolean=True)
+    def credited(self, lead: Lead) -> bool:
+        return lead.candidate.credited_lead_id == lead.pk
+
+    @admin.action(description=_("Export third-party provision records (CSV)"), permissions=["view"])
+    def export_provision_records(
+        self, request: HttpRequest, queryset: QuerySet[Lead]
+    ) -> StreamingHttpResponse:
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response = StreamingHttpResponse(provision_csv(queryset), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="provision-records-{stamp}.csv"'
+        return response
+
+
+class LeadInline(admin.TabularInline[Lead, Candidate]):
+    model = Lead
+    fk_name = "candidate"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("created_at", "partner", "external_id", "consent_policy_version", "consent_agreed_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
+        return super().get_queryset(request).select_related("partner").order_by("created_at")
+
+
+@admin.register(Candidate)
+class CandidateAdmin(admin.ModelAdmin[Candidate]):
+    list_display = (
+        "__str__",
+        "family_name_kana",
+        "given_name_kana",
+        "stage",
+        "is_closed",
+        "advisor",
+        "credited_partner",
+        "created_at",
+    )
+    list_filter = ("stage", "is_closed", "partner_status", "advisor")
+    list_select_related = ("advisor", "credited_lead__partner")
+    search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone")
+    inlines = (LeadInline,)
+    readonly_fields = (
+        "id",
+        "partner_status",
+        "partner_status_changed_at",
+        "credited_lead",
+        "last_contacted_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Candidate], search_term: str
+    ) -> tuple[QuerySet[Candidate], bool]:
+        """Search as advisors type: kana in either script (stored as katakana), a phone in
+        any usual form (stored as E.164), an email in any case."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return results, may_have_duplicates
+        katakana = kana_to_katakana(term)
+        extra = Q()
+        if katakana != term:
+            extra |= Q(family_name_kana__icontains=katakana) | Q(given_name_kana__icontains=katakana)
+        with contextlib.suppress(NormalizationError):  # not a phone number: no phone match
+            extra |= Q(phone=normalize_phone(term))
+        if extra:
+            results = results | queryset.filter(extra)
+        return results, may_have_duplicates
+
+    @admin.display(description=_("credited partner"))
+    def credited_partner(self, candidate: Candidate) -> str:
+        lead = candidate.credited_lead
+        if lead is None:
+            return "-"
+        return lead.partner.name if lead.partner else str(_("direct"))

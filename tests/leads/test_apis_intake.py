@@ -1,0 +1,383 @@
+"""POST /api/v1/leads/: every field rule of CONTRACT section 3, through HTTP."""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from core.models import OutboxMessage
+from leads.models import Candidate, Lead
+from leads.tokens import booking_token_lead_id
+from tests.leads.conftest import lead_body
+
+pytestmark = pytest.mark.django_db
+
+
+def _errors(response):
+    body = response.json()
+    return [(e["code"], e["attr"]) for e in body["errors"]]
+
+
+def test_it_accepts_a_lead_and_answers_201(partner):
+    response = partner.post(
+        lead_body(external_id="ext-1", email="Taro.Yamada@Example.COM", phone="090-1234-5678")
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    lead = Lead.objects.get()
+    assert body == {
+        "id": str(lead.id),
+        "status": "received",
+        "external_id": "ext-1",
+        "created_at": timezone.localtime(lead.created_at).isoformat(),
+        "existing_candidate": False,
+        "booking_url": f"http://testserver/book/{body['booking_token']}",
+        "booking_token": body["booking_token"],
+    }
+    assert body["created_at"].endswith("+09:00")
+    assert booking_token_lead_id(token=body["booking_token"]) == lead.id
+    candidate = Candidate.objects.get()
+    assert (candidate.email, candidate.phone) == ("taro.yamada@example.com", "+819012345678")
+    assert candidate.credited_lead_id == lead.id
+    assert lead.partner == partner.partner
+    assert lead.raw_payload["email"] == "Taro.Yamada@Example.COM"
+
+
+def test_it_records_the_after_effects_in_the_same_transaction(partner):
+    with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):  # a Tuesday
+        partner.post(lead_body())
+
+    lead = Lead.objects.get()
+    rows = {m.kind: m for m in OutboxMessage.objects.all()}
+    assert set(rows) == {"lead.assign", "lead.contact_sla"}
+    assert rows["lead.assign"].payload == {"lead_id": str(lead.id)}
+    assert timezone.localtime(rows["lead.assign"].due_at).isoformat() == "2026-11-24T10:00:00+09:00"
+    # Two business hours later.
+    assert timezone.localtime(rows["lead.contact_sla"].due_at).isoformat() == "2026-11-24T12:00:00+09:00"
+
+
+def test_the_contact_sla_counts_business_hours_only(partner):
+    with time_machine.travel("2026-11-27T17:30:00+09:00", tick=False):  # Friday evening
+        partner.post(lead_body())
+
+    due = OutboxMessage.objects.get(kind="lead.contact_sla").due_at
+    assert timezone.localtime(due).isoformat() == "2026-11-30T10:30:00+09:00"  # Monday
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "stored"),
+    [
+        ("family_name", "  山田  ", "山田"),
+        ("family_name", "ﾔﾏﾀﾞ", "ヤマダ"),  # NFKC
+        ("given_name", "Ｔａｒｏ", "Taro"),
+        ("family_name_kana", "やまだ", "ヤマダ"),
+        ("family_name_kana", "ﾔﾏﾀﾞ", "ヤマダ"),
+        ("given_name_kana", "タロウ", "タロウ"),
+        ("phone", "09012345678", "+819012345678"),
+        ("phone", "+81 90 1234 5678", "+819012345678"),
+        ("phone", "０９０－１２３４－５６７８", "+819012345678"),
+        ("phone", "03-1234-5678", "+81312345678"),
+        ("email", "MiXeD@Example.JP", "mixed@example.jp"),
+    ],
+)
+def test_it_normalises(partner, field, value, stored):
+    response = partner.post(lead_body(**{field: value}))
+
+    assert response.status_code == 201, response.json()
+    assert getattr(Lead.objects.get(), field) == stored
+    assert getattr(Candidate.objects.get(), field) == stored
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("東京都", "13"),
+        ("大阪府", "27"),
+        ("北海道", "01"),
+        ("京都府", "26"),
+        ("沖縄県", "47"),
+        ("神奈川県", "14"),
+        ("愛知県", "23"),
+        ("福岡県", "40"),
+        ("宮城県", "04"),
+        ("広島県", "34"),
+        ("13", "13"),
+        ("01", "01"),
+        ("27", "27"),
+        ("47", "47"),
+        ("１３", "13"),
+        ("埼玉県", "11"),
+    ],
+)
+def test_it_stores_prefectures_as_jis_codes(partner, value, code):
+    response = partner.post(lead_body(prefecture=value))
+
+    assert response.status_code == 201
+    assert Lead.objects.get().prefecture == code
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"family_name": ""}, [("required", "family_name")]),
+        ({"family_name": "   "}, [("required", "family_name")]),
+        ({"family_name": "山" * 51}, [("invalid", "family_name")]),
+        ({"given_name": None}, [("required", "given_name")]),
+        ({"family_name_kana": "山田"}, [("invalid", "family_name_kana")]),
+        ({"given_name_kana": "taro"}, [("invalid", "given_name_kana")]),
+        ({"email": "not-an-email"}, [("invalid", "email")]),
+        ({"phone": "12345"}, [("invalid", "phone")]),
+        ({"phone": "+1 202 555 0143"}, [("invalid", "phone")]),
+        ({"email": None, "phone": None}, [("required", "email")]),
+        ({"birth_date": "2000/01/01"}, [("invalid", "birth_date")]),
+        ({"prefecture": "東京都都"}, [("invalid", "prefecture")]),
+        ({"prefecture": "48"}, [("invalid", "prefecture")]),
+        ({"current_occupation": "astronaut"}, [("invalid", "current_occupation")]),
+        ({"desired_roles": ["accounting", "astronaut"]}, [("invalid", "desired_roles.1")]),
+        ({"desired_roles": "accounting"}, [("invalid", "desired_roles")]),
+        ({"certifications": ["no_such_cert"]}, [("invalid", "certifications.0")]),
+        ({"message": "あ" * 2001}, [("invalid", "message")]),
+        ({"external_id": "x" * 101}, [("invalid", "external_id")]),
+        ({"source_url": "x" * 501}, [("invalid", "source_url")]),
+        ({"utm_campaign": "x" * 501}, [("invalid", "utm_campaign")]),
+        ({"nickname": "taro"}, [("invalid", "nickname")]),
+    ],
+)
+def test_it_rejects_bad_fields_naming_them(partner, overrides, expected):
+    response = partner.post(lead_body(**overrides))
+
+    assert response.status_code == 400
+    assert response.json()["type"] == "validation_error"
+    assert _errors(response) == expected
+    assert Lead.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_it_accepts_the_longest_allowed_values(partner):
+    response = partner.post(
+        lead_body(family_name="山" * 50, message="あ" * 2000, external_id="x" * 100, utm_source="u" * 500)
+    )
+
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("consent", "expected"),
+    [
+        (None, [("required", "consent")]),
+        (
+            {"privacy_policy_version": "v1", "agreed_at": "2026-11-20T10:00:00+09:00"},
+            [("required", "consent.third_party_provision")],
+        ),
+        (
+            {
+                "privacy_policy_version": "v1",
+                "agreed_at": "2026-11-20T10:00:00+09:00",
+                "third_party_provision": False,
+            },
+            [("invalid", "consent.third_party_provision")],
+        ),
+        (
+            {
+                "privacy_policy_version": "v1",
+                "agreed_at": "2026-11-20T10:00:00+09:00",
+                "third_party_provision": "true",
+            },
+            [("invalid", "consent.third_party_provision")],
+        ),
+        (
+            {"privacy_policy_version": "v1", "agreed_at": "yesterday", "third_party_provision": True},
+            [("invalid", "consent.agreed_at")],
+        ),
+        (
+            {
+                "privacy_policy_version": "v1",
+                "agreed_at": "2026-11-20T10:00:00",
+                "third_party_provision": True,
+            },
+            [("invalid", "consent.agreed_at")],
+        ),
+        (
+            {
+                "privacy_policy_version": "v1",
+                "agreed_at": "2099-01-01T00:00:00+09:00",
+                "third_party_provision": True,
+            },
+            [("invalid", "consent.agreed_at")],
+        ),
+        (
+            {"agreed_at": "2026-11-20T10:00:00+09:00", "third_party_provision": True},
+            [("required", "consent.privacy_policy_version")],
+        ),
+        (
+            {
+                "privacy_policy_version": "v1",
+                "agreed_at": "2026-11-20T10:00:00+09:00",
+                "third_party_provision": True,
+                "ip": "1.2.3.4",
+            },
+            [("invalid", "consent.ip")],
+        ),
+    ],
+)
+def test_it_requires_a_complete_consent(partner, consent, expected):
+    body = lead_body()
+    if consent is None:
+        del body["consent"]
+    else:
+        body["consent"] = consent
+
+    response = partner.post(body)
+
+    assert response.status_code == 400
+    assert _errors(response) == expected
+
+
+def test_it_accepts_consent_times_in_any_offset(partner):
+    body = lead_body()
+    body["consent"]["agreed_at"] = "2026-11-19T20:00:00-05:00"
+
+    assert partner.post(body).status_code == 201
+    assert timezone.localtime(Lead.objects.get().consent_agreed_at).isoformat() == "2026-11-20T10:00:00+09:00"
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "status"),
+    [("2011-11-24", 201), ("2011-11-25", 400), ("1945-11-25", 201), ("1945-11-24", 400)],
+)
+def test_it_checks_age_15_to_80_on_the_day_received(partner, birth_date, status):
+    with time_machine.travel("2026-11-24T12:00:00+09:00"):
+        response = partner.post(lead_body(birth_date=birth_date))
+
+    assert response.status_code == status
+    if status == 400:
+        assert _errors(response) == [("invalid", "birth_date")]
+
+
+def test_it_rejects_a_non_json_content_type_with_415(partner):
+    response = partner.client.post(
+        "/api/v1/leads/",
+        "family_name=x",
+        content_type="application/x-www-form-urlencoded",
+        headers=partner.headers(),
+    )
+
+    assert response.status_code == 415
+    assert _errors(response) == [("unsupported_media_type", None)]
+
+
+def test_it_rejects_a_body_over_64_kib_with_413(partner):
+    body = json.dumps(lead_body(message="x" * (65 * 1024)))
+
+    response = partner.client.post(
+        "/api/v1/leads/", body, content_type="application/json", headers=partner.headers()
+    )
+
+    assert response.status_code == 413
+    assert _errors(response) == [("request_too_large", None)]
+    assert Lead.objects.count() == 0
+
+
+def test_it_rejects_malformed_json(partner):
+    response = partner.client.post(
+        "/api/v1/leads/", "{", content_type="application/json", headers=partner.headers()
+    )
+
+    assert response.status_code == 400
+    assert response.json()["type"] == "client_error"
+
+
+def test_it_rejects_a_json_array(partner):
+    response = partner.client.post(
+        "/api/v1/leads/", "[]", content_type="application/json", headers=partner.headers()
+    )
+
+    assert response.status_code == 400
+    assert _errors(response) == [("invalid", None)]
+
+
+def test_it_records_a_known_person_against_the_same_candidate(partner, make_partner):
+    other = make_partner("job-news")
+    first = partner.post(lead_body(email="hanako@example.com", phone="080-1111-2222"))
+    by_phone = other.post(lead_body(email="hanako.work@example.com", phone="+81 80 1111 2222"))
+    by_email = partner.post(lead_body(email="HANAKO@example.com", phone=None))
+
+    assert first.json()["existing_candidate"] is False
+    assert by_phone.status_code == 201
+    assert by_phone.json()["existing_candidate"] is True
+    assert by_email.json()["existing_candidate"] is True
+    assert Candidate.objects.count() == 1
+    candidate = Candidate.objects.get()
+    assert candidate.leads.count() == 3
+    assert (candidate.email, candidate.phone) == ("hanako@example.com", "+818011112222")
+
+
+def test_a_new_lead_fills_blanks_and_adds_wishes_but_never_overwrites(partner):
+    partner.post(lead_body(email="a@example.com", given_name_kana="タロウ", desired_roles=["accounting"]))
+    partner.post(
+        lead_body(
+            email="a@example.com",
+            given_name_kana="ジロウ",
+            family_name_kana="ヤマダ",
+            prefecture="13",
+            desired_roles=["hr", "accounting"],
+        )
+    )
+
+    candidate = Candidate.objects.get()
+    assert candidate.given_name_kana == "タロウ"
+    assert candidate.family_name_kana == "ヤマダ"
+    assert candidate.prefecture == "13"
+    assert candidate.desired_roles == ["accounting", "hr"]
+
+
+def test_the_first_partner_keeps_the_credit_within_the_window(partner, make_partner):
+    other = make_partner("job-news")
+    with time_machine.travel("2026-08-01T10:00:00+09:00"):
+        first = partner.post(lead_body(email="c@example.com"))
+    with time_machine.travel("2026-10-29T10:00:00+09:00"):  # 89 days later
+        other.post(lead_body(email="c@example.com"))
+
+    assert str(Candidate.objects.get().credited_lead_id) == first.json()["id"]
+
+
+def test_a_later_partner_takes_the_credit_once_the_window_has_passed(partner, make_partner):
+    other = make_partner("job-news")
+    with time_machine.travel("2026-08-01T10:00:00+09:00"):
+        partner.post(lead_body(email="c@example.com"))
+    with time_machine.travel("2026-10-31T10:00:00+09:00"):  # 91 days later
+        later = other.post(lead_body(email="c@example.com"))
+
+    assert str(Candidate.objects.get().credited_lead_id) == later.json()["id"]
+
+
+def test_the_lead_id_in_the_booking_token_expires_after_14_days(partner):
+    with time_machine.travel("2026-11-01T10:00:00+09:00"):
+        token = partner.post(lead_body()).json()["booking_token"]
+    lead_id = Lead.objects.get().id
+
+    with time_machine.travel("2026-11-14T10:00:00+09:00"):
+        assert booking_token_lead_id(token=token) == lead_id
+    with time_machine.travel("2026-11-15T10:00:01+09:00"):
+        assert booking_token_lead_id(token=token) is None
+    assert booking_token_lead_id(token=token[:-2] + "xx") is None
+    assert booking_token_lead_id(token=str(uuid.uuid4())) is None
+
+
+def test_the_lead_keeps_its_own_copy_when_the_contacts_differ(partner):
+    partner.post(lead_body(email="a@example.com", phone="090-1000-0001"))
+    partner.post(lead_body(email="a@example.com", phone="090-1000-0002"))
+
+    assert sorted(Lead.objects.values_list("phone", flat=True), key=str) == ["+819010000001", "+819010000002"]
+    assert Candidate.objects.get().phone == "+819010000001"
+
+
+def test_the_outbox_row_due_time_is_in_the_future_of_the_lead(partner):
+    partner.post(lead_body())
+    lead = Lead.objects.get()
+    sla = OutboxMessage.objects.get(kind="lead.contact_sla")
+    assert sla.due_at - lead.created_at >= timedelta(hours=2)

@@ -1,0 +1,172 @@
+"""What happens after a lead is accepted: assignment, the advisor's notice, the contact-SLA
+follow-up; and a dead broker that loses nothing."""
+
+import time
+
+import pytest
+import time_machine
+from celery.contrib.testing.worker import start_worker
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.utils import timezone
+
+from accounts.models import Groups
+from accounts.services import staff_user_create
+from config.celery import app
+from core.models import OutboxMessage
+from core.outbox import outbox_sweep
+from core.tasks import outbox_sweep_task
+from leads.models import Candidate
+from tests.leads.conftest import lead_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def advisors():
+    # Transactional tests empty every table, the groups made by migrations included.
+    for name in (Groups.ADVISORS, Groups.MANAGERS):
+        Group.objects.get_or_create(name=name)
+    return [
+        staff_user_create(
+            email=f"advisor{i}@urakata.example", display_name=f"Advisor {i}", group=Groups.ADVISORS
+        )
+        for i in range(2)
+    ]
+
+
+def test_a_new_lead_goes_to_the_least_loaded_advisor_who_is_told_in_japanese(partner, advisors):
+    with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):
+        partner.post(lead_body(email="first@example.com"))
+        outbox_sweep()
+        partner.post(lead_body(email="second@example.com"))
+        result = outbox_sweep()
+
+    assert str(result) == "sent=1 skipped=0 failed=0"
+    owners = dict(Candidate.objects.values_list("email", "advisor__email"))
+    assert owners == {
+        "first@example.com": "advisor0@urakata.example",
+        "second@example.com": "advisor1@urakata.example",
+    }
+    assert [m.to for m in mail.outbox] == [["advisor0@urakata.example"], ["advisor1@urakata.example"]]
+    message = mail.outbox[0]
+    assert message.subject == "【新規リード】Career-Media から新しいリードが届きました"
+    candidate = Candidate.objects.get(email="first@example.com")
+    assert f"http://testserver/admin/leads/candidate/{candidate.pk}/change/" in message.body
+    assert "2026-11-24 10:00 (JST)" in message.body
+    # The notice carries a link, never the candidate's details.
+    assert "山田" not in message.body
+    assert "first@example.com" not in message.body
+
+
+def test_a_known_candidate_keeps_their_advisor(partner, advisors):
+    partner.post(lead_body(email="same@example.com"))
+    outbox_sweep()
+    owner = Candidate.objects.get().advisor
+
+    staff_user_create(email="new@urakata.example", display_name="New", group=Groups.ADVISORS)
+    partner.post(lead_body(email="same@example.com"))
+    outbox_sweep()
+
+    assert Candidate.objects.get().advisor == owner
+    assert owner is not None
+    assert [m.to for m in mail.outbox] == [[owner.email], [owner.email]]
+
+
+def test_with_no_advisor_the_assignment_waits_and_retries(partner):
+    partner.post(lead_body())
+    outbox_sweep()
+
+    row = OutboxMessage.objects.get(kind="lead.assign")
+    assert (row.state, row.attempts, row.last_error) == (
+        "pending",
+        1,
+        "TransientError: no active advisor to assign",
+    )
+    assert mail.outbox == []
+
+
+def test_the_sla_follow_up_reaches_the_advisor_of_a_lead_still_uncontacted(partner, advisors):
+    with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):
+        partner.post(lead_body())
+        outbox_sweep()
+    mail.outbox.clear()
+
+    with time_machine.travel("2026-11-24T11:59:00+09:00", tick=False):
+        assert str(outbox_sweep()) == "sent=0 skipped=0 failed=0"
+    with time_machine.travel("2026-11-24T12:00:00+09:00", tick=False):
+        assert str(outbox_sweep()) == "sent=1 skipped=0 failed=0"
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "【フォローアップ】まだ連絡していないリードがあります"
+    assert mail.outbox[0].to == [Candidate.objects.select_related("advisor").get().advisor.email]  # type: ignore[union-attr]
+
+
+def test_the_sla_follow_up_is_skipped_once_the_candidate_was_contacted(partner, advisors):
+    with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):
+        partner.post(lead_body())
+        outbox_sweep()
+    mail.outbox.clear()
+    with time_machine.travel("2026-11-24T11:00:00+09:00", tick=False):
+        Candidate.objects.update(stage="contacted", last_contacted_at=timezone.now())
+
+    with time_machine.travel("2026-11-24T12:00:00+09:00", tick=False):
+        assert str(outbox_sweep()) == "sent=0 skipped=1 failed=0"
+    assert mail.outbox == []
+
+
+def test_without_an_advisor_the_sla_follow_up_goes_to_the_managers(partner):
+    staff_user_create(email="boss@urakata.example", display_name="Boss", group=Groups.MANAGERS)
+    with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):
+        partner.post(lead_body())
+    with time_machine.travel("2026-11-24T12:00:00+09:00", tick=False):
+        outbox_sweep()
+
+    assert [m.to for m in mail.outbox] == [["boss@urakata.example"]]
+
+
+def _use_broker(url: str) -> None:
+    app.conf.update(broker_url=url)
+    # Drop the cached connection and producer pools so that they are rebuilt for the new URL.
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def broker_down():
+    """Point Celery at a closed port, as if Redis had died."""
+    real = app.conf.broker_url
+    _use_broker("redis://127.0.0.1:1/0")
+    yield real
+    _use_broker(real)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_broker_neither_fails_nor_loses_a_lead(partner, advisors, broker_down):
+    started = time.monotonic()
+    response = partner.post(lead_body())
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 201
+    assert elapsed < 3, "a dead broker must not hold the request up"
+    assert set(OutboxMessage.objects.values_list("kind", "state")) == {
+        ("lead.assign", "pending"),
+        ("lead.contact_sla", "pending"),
+    }
+    assert Candidate.objects.get().advisor is None
+
+    # The broker comes back: beat's next sweep runs on a real worker and delivers.
+    _use_broker(broker_down)
+
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        outbox_sweep_task.delay()
+        deadline = time.monotonic() + 20
+        while (
+            not OutboxMessage.objects.filter(kind="lead.assign", state="sent").exists()
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+
+    assert OutboxMessage.objects.get(kind="lead.assign").state == "sent"
+    assert Candidate.objects.get().advisor in advisors
+    assert len(mail.outbox) == 1
