@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from leads.exports import provision_csv
 from leads.models import ApiKey, Candidate, Lead, Partner
 from leads.normalize import NormalizationError, kana_to_katakana, normalize_phone
-from leads.services.partners import api_key_issue, api_key_revoke, api_key_rotate
+from leads.services.partners import (
+    api_key_issue,
+    api_key_revoke,
+    api_key_rotate,
+    signing_secret_generate,
+    signing_secret_remove,
+)
+
+SECRET_SHOWN_ONCE = _("Signing secret for {}: <code>{}</code> — copy it now, it will not be shown again.")
 
 
 class ApiKeyInline(admin.TabularInline[ApiKey, Partner]):
@@ -39,7 +47,11 @@ class PartnerAdmin(admin.ModelAdmin[Partner]):
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
     inlines = (ApiKeyInline,)
-    actions = ("issue_key", "rotate_keys")
+    # The signing secret is never shown again after it is generated (advisors can view
+    # partners); managers generate or remove it with the actions below.
+    exclude = ("signing_secret",)
+    readonly_fields = ("signed",)
+    actions = ("issue_key", "rotate_keys", "generate_signing_secret", "remove_signing_secret")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Partner]:
         return (
@@ -89,6 +101,29 @@ class PartnerAdmin(admin.ModelAdmin[Partner]):
         for partner in queryset:
             _, raw_key = api_key_rotate(partner=partner)
             self._show_key(request, partner, raw_key)
+
+    @admin.action(description=_("Generate a new signing secret (shown once)"), permissions=["change"])
+    def generate_signing_secret(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        for partner in queryset:
+            secret = signing_secret_generate(partner=partner)
+            self.message_user(
+                request,
+                format_html(
+                    str(
+                        _("Signing secret for {}: <code>{}</code> — copy it now, it will not be shown again.")
+                    ),
+                    partner.name,
+                    secret,
+                ),
+                level=messages.WARNING,
+            )
+
+    @admin.action(description=_("Stop requiring signed requests"), permissions=["change"])
+    def remove_signing_secret(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        for partner in queryset:
+            signing_secret_remove(partner=partner)
+        message = _("Signed requests are no longer required for %(count)d partner(s).")
+        self.message_user(request, message % {"count": len(queryset)})
 
 
 @admin.register(ApiKey)
@@ -206,7 +241,7 @@ class CandidateAdmin(admin.ModelAdmin[Candidate]):
         "credited_partner",
         "created_at",
     )
-    list_filter = ("stage", "is_closed", "partner_status", "advisor")
+    list_filter = ("stage", "is_closed", "partner_status", ("advisor", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("advisor", "credited_lead__partner")
     search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone")
     inlines = (LeadInline,)

@@ -17,6 +17,19 @@ def api_key_hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
+def signing_secret_generate(*, partner: Partner) -> str:
+    """A new signing secret for the partner, returned once to be handed over."""
+    secret = f"whsec_{secrets.token_urlsafe(32)}"
+    Partner.objects.filter(pk=partner.pk).update(signing_secret=secret, updated_at=timezone.now())
+    partner.signing_secret = secret
+    return secret
+
+
+def signing_secret_remove(*, partner: Partner) -> None:
+    Partner.objects.filter(pk=partner.pk).update(signing_secret="", updated_at=timezone.now())
+    partner.signing_secret = ""
+
+
 def partner_create(*, slug: str, name: str, rate_limit_per_minute: int | None = None) -> Partner:
     partner = Partner(slug=slug, name=name)
     if rate_limit_per_minute is not None:
@@ -42,9 +55,21 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 
 @transaction.atomic
-def api_key_rotate(*, partner: Partner) -> tuple[ApiKey, str]:
-    """Issue a new key and revoke every other key of the partner, in one transaction."""
-    Partner.objects.select_for_update().get(pk=partner.pk)  # serialise concurrent rotations
+def api_key_rotate(
+    *, partner: Partner, name: str | None = None, rate_limit_per_minute: int | None = None
+) -> tuple[ApiKey, str]:
+    """Issue a new key and revoke every other key of the partner, in one transaction
+    (optionally renaming the partner or changing its rate limit in the same one)."""
+    locked = Partner.objects.select_for_update().get(pk=partner.pk)  # serialise concurrent rotations
+    changed = []
+    if name is not None and name != locked.name:
+        locked.name = name
+        changed.append("name")
+    if rate_limit_per_minute is not None and rate_limit_per_minute != locked.rate_limit_per_minute:
+        locked.rate_limit_per_minute = rate_limit_per_minute
+        changed.append("rate_limit_per_minute")
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
     ApiKey.objects.filter(partner=partner, revoked_at__isnull=True).update(revoked_at=timezone.now())
     return api_key_issue(partner=partner)
 

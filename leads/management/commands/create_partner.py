@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import IntegrityError
 
 from leads.models import Partner
 from leads.services.partners import api_key_issue, api_key_rotate, partner_create
@@ -30,10 +31,9 @@ class Command(BaseCommand):
             partner = Partner.objects.filter(slug=slug).first()
             if partner is None:
                 raise CommandError(f"No partner with slug {slug!r}.")
-            if rate_limit is not None:
-                partner.rate_limit_per_minute = rate_limit
-                partner.save(update_fields=["rate_limit_per_minute", "updated_at"])
-            _, raw_key = api_key_rotate(partner=partner)
+            _, raw_key = api_key_rotate(
+                partner=partner, name=name.strip() if name else None, rate_limit_per_minute=rate_limit
+            )
             self.stdout.write(f"Rotated the API key of {partner.slug}; the previous keys are revoked.")
             self.stdout.write(raw_key)
             return
@@ -43,8 +43,10 @@ class Command(BaseCommand):
             raise CommandError(f"Partner {slug!r} already exists (use --rotate for a new key).")
         try:
             partner = partner_create(slug=slug, name=name.strip(), rate_limit_per_minute=rate_limit)
-        except ValidationError as exc:
+        except ValidationError as exc:  # full_clean: a bad slug, or one taken meanwhile
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
+        except IntegrityError as exc:
+            raise CommandError(f"Partner {slug!r} already exists (use --rotate for a new key).") from exc
         _, raw_key = api_key_issue(partner=partner)
         limit = "unlimited" if partner.rate_limit_per_minute == 0 else f"{partner.rate_limit_per_minute}/min"
         self.stdout.write(f"Created partner {partner.slug} ({partner.name}), rate limit {limit}. API key:")
