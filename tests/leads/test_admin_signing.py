@@ -37,7 +37,10 @@ def test_a_generated_secret_is_shown_once_and_then_required(partner):
     t = int(time.time())
     signature = f"t={t},v1=" + hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     signed = partner.client.post(
-        "/api/v1/leads/", body, content_type="application/json", headers=partner.headers(**{"X-Signature": signature})
+        "/api/v1/leads/",
+        body,
+        content_type="application/json",
+        headers=partner.headers(**{"X-Signature": signature}),
     )
     assert signed.status_code == 201
 
@@ -67,14 +70,26 @@ def test_an_advisor_sees_partners_but_not_their_secrets(make_partner):
 
 def test_failed_outbox_messages_can_be_retried_by_a_manager():
     row = OutboxMessage.objects.create(
-        key="k", kind="lead.assign", subject="lead:x", due_at="2026-11-24T10:00:00+09:00", state="failed", attempts=8
+        key="k",
+        kind="lead.assign",
+        subject="lead:x",
+        due_at="2026-11-24T10:00:00+09:00",
+        state="failed",
+        attempts=8,
     )
     sent = OutboxMessage.objects.create(
-        key="s", kind="lead.assign", subject="lead:y", due_at="2026-11-24T10:00:00+09:00", state="sent", attempts=1
+        key="s",
+        kind="lead.assign",
+        subject="lead:y",
+        due_at="2026-11-24T10:00:00+09:00",
+        state="sent",
+        attempts=1,
     )
 
     response = superuser_client().post(
-        "/admin/core/outboxmessage/", {"action": "retry_now", "_selected_action": [row.pk, sent.pk]}, follow=True
+        "/admin/core/outboxmessage/",
+        {"action": "retry_now", "_selected_action": [row.pk, sent.pk]},
+        follow=True,
     )
 
     assert response.status_code == 200

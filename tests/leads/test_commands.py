@@ -144,7 +144,9 @@ def test_rotate_can_rename_and_change_the_rate_limit_in_one_go():
     call_command("create_partner", "rename-me", "--name", "Old", stdout=StringIO())
 
     out = StringIO()
-    call_command("create_partner", "rename-me", "--rotate", "--name", "New name", "--rate-limit", "5", stdout=out)
+    call_command(
+        "create_partner", "rename-me", "--rotate", "--name", "New name", "--rate-limit", "5", stdout=out
+    )
 
     partner = Partner.objects.get(slug="rename-me")
     assert (partner.name, partner.rate_limit_per_minute) == ("New name", 5)
