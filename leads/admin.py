@@ -1,22 +1,35 @@
 import contextlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from leads.exports import provision_csv
 from leads.models import ApiKey, Candidate, Lead, Partner
 from leads.normalize import NormalizationError, kana_to_katakana, normalize_phone
+from leads.selectors_timeline import candidate_timeline
 from leads.services.partners import (
     api_key_issue,
     api_key_revoke,
     api_key_rotate,
     signing_secret_generate,
     signing_secret_remove,
+)
+from leads.services.pipeline import (
+    candidate_call_log,
+    candidate_close,
+    candidate_reopen,
+    candidate_stage_change,
 )
 
 SECRET_SHOWN_ONCE = _("Signing secret for {}: <code>{}</code> — copy it now, it will not be shown again.")
@@ -229,6 +242,17 @@ class LeadInline(admin.TabularInline[Lead, Candidate]):
         return super().get_queryset(request).select_related("partner").order_by("created_at")
 
 
+class CandidateActionForm(helpers.ActionForm):
+    """Extra choices next to the action menu: the stage to move to, the reason to close."""
+
+    stage = forms.ChoiceField(
+        label=_("stage"), choices=[("", "---------"), *Candidate.Stage.choices], required=False
+    )
+    reason = forms.ChoiceField(
+        label=_("closed reason"), choices=[("", "---------"), *Candidate.ClosedReason.choices], required=False
+    )
+
+
 @admin.register(Candidate)
 class CandidateAdmin(admin.ModelAdmin[Candidate]):
     list_display = (
@@ -245,8 +269,16 @@ class CandidateAdmin(admin.ModelAdmin[Candidate]):
     list_select_related = ("advisor", "credited_lead__partner")
     search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone")
     inlines = (LeadInline,)
+    action_form = CandidateActionForm
+    actions = ("move_to_stage", "close_with_reason", "reopen", "log_call_reached", "log_call_no_answer")
+    # The pipeline fields change only through the actions (and their service), which record
+    # who did it and keep the partner-safe status in step.
     readonly_fields = (
         "id",
+        "stage",
+        "is_closed",
+        "closed_reason",
+        "timeline",
         "partner_status",
         "partner_status_changed_at",
         "credited_lead",
@@ -254,6 +286,66 @@ class CandidateAdmin(admin.ModelAdmin[Candidate]):
         "created_at",
         "updated_at",
     )
+
+    @admin.display(description=_("timeline"))
+    def timeline(self, candidate: Candidate) -> str:
+        if candidate.pk is None:
+            return "-"
+        return render_to_string(
+            "leads/admin/timeline.html", {"entries": candidate_timeline(candidate_id=candidate.pk)}
+        )
+
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[Candidate], change: Callable[[Candidate], object]
+    ) -> None:
+        done, refused = 0, []
+        for candidate in queryset:
+            try:
+                change(candidate)
+                done += 1
+            except ValidationError as exc:
+                refused.append(f"{candidate}: {' '.join(exc.messages)}")
+        if done:
+            self.message_user(request, _("Updated %(count)d candidate(s).") % {"count": done})
+        for message in refused:
+            self.message_user(request, message, level=messages.ERROR)
+
+    @admin.action(description=_("Move to the chosen stage"), permissions=["change"])
+    def move_to_stage(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        stage = request.POST.get("stage", "")
+        if stage not in Candidate.Stage.values:
+            self.message_user(request, _("Choose a stage first."), level=messages.ERROR)
+            return
+        by = cast(User, request.user)
+        self._each(request, queryset, lambda c: candidate_stage_change(candidate_id=c.pk, to=stage, by=by))
+
+    @admin.action(description=_("Close with the chosen reason"), permissions=["change"])
+    def close_with_reason(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        reason = request.POST.get("reason", "")
+        if reason not in Candidate.ClosedReason.values:
+            self.message_user(request, _("Choose a reason first."), level=messages.ERROR)
+            return
+        by = cast(User, request.user)
+        self._each(request, queryset, lambda c: candidate_close(candidate_id=c.pk, reason=reason, by=by))
+
+    @admin.action(description=_("Reopen"), permissions=["change"])
+    def reopen(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        by = cast(User, request.user)
+        self._each(request, queryset, lambda c: candidate_reopen(candidate_id=c.pk, by=by))
+
+    @admin.action(description=_("Log a call: reached"), permissions=["change"])
+    def log_call_reached(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        by = cast(User, request.user)
+        self._each(
+            request, queryset, lambda c: candidate_call_log(candidate_id=c.pk, outcome="reached", by=by)
+        )
+
+    @admin.action(description=_("Log a call: no answer"), permissions=["change"])
+    def log_call_no_answer(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        by = cast(User, request.user)
+        self._each(
+            request, queryset, lambda c: candidate_call_log(candidate_id=c.pk, outcome="no_answer", by=by)
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Candidate], search_term: str

@@ -70,6 +70,13 @@ class Candidate(TimestampedModel):
         OFFERED = "offered", _("Offered")
         PLACED = "placed", _("Placed")
 
+    class ClosedReason(models.TextChoices):
+        UNREACHABLE = "unreachable", _("Unreachable")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+        DECLINED = "declined", _("Declined")
+        PLACED_ELSEWHERE = "placed_elsewhere", _("Placed elsewhere")
+        DUPLICATE = "duplicate", _("Duplicate")
+
     class PartnerStatus(models.TextChoices):
         """What a partner may see (CONTRACT section 3), derived from stage and closed."""
 
@@ -104,7 +111,9 @@ class Candidate(TimestampedModel):
     )
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.NEW)
     is_closed = models.BooleanField(_("closed"), default=False)
-    closed_reason = models.CharField(_("closed reason"), max_length=30, blank=True)
+    closed_reason = models.CharField(
+        _("closed reason"), max_length=30, choices=ClosedReason.choices, blank=True
+    )
     partner_status = models.CharField(
         _("partner status"), max_length=20, choices=PartnerStatus.choices, default=PartnerStatus.RECEIVED
     )
@@ -129,6 +138,11 @@ class Candidate(TimestampedModel):
             ),
             models.CheckConstraint(condition=~Q(email=""), name="candidate_email_null_not_blank"),
             models.CheckConstraint(condition=~Q(phone=""), name="candidate_phone_null_not_blank"),
+            # A closed candidate says why; an open one has no reason left over.
+            models.CheckConstraint(
+                condition=Q(is_closed=True, closed_reason__gt="") | Q(is_closed=False, closed_reason=""),
+                name="candidate_closed_has_reason",
+            ),
         ]
         indexes = [
             # Advisors' list filters by these every few seconds.
@@ -204,6 +218,48 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class TimelineEvent(models.Model):
+    """One entry of a candidate's history written by the system or an advisor: stage
+    changes, calls, notes, messages. Leads (and later consultations and applications) are
+    read from their own tables and merged in when the timeline is shown."""
+
+    class Kind(models.TextChoices):
+        STAGE_CHANGED = "stage_changed", _("Stage changed")
+        CLOSED = "closed", _("Closed")
+        REOPENED = "reopened", _("Reopened")
+        CALL = "call", _("Call")
+        NOTE = "note", _("Note")
+        MESSAGE = "message", _("Message sent")
+
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="timeline", verbose_name=_("candidate")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        help_text=_("Empty when the system made the change."),
+    )
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        indexes = [
+            # The candidate page reads one candidate's history newest first.
+            models.Index(fields=["candidate", "-occurred_at"], name="timeline_candidate_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
 # For drf-spectacular's ENUM_NAME_OVERRIDES, which needs a module-level path.

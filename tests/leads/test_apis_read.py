@@ -8,6 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from leads.models import Candidate, Lead
+from leads.services.pipeline import candidate_advance_to, candidate_close
 from tests.leads.conftest import lead_body
 
 pytestmark = pytest.mark.django_db
@@ -16,10 +17,12 @@ PERSONAL = ("山田", "太郎", "@example.com", "+8190", "090", "ヤマダ")
 
 
 def _set_stage(lead_id: str, stage: str, *, closed: bool = False, status: str, at: str) -> None:
-    # Stage changes arrive with the advisors' workspace; here the row is set directly.
-    Candidate.objects.filter(leads__id=lead_id).update(
-        stage=stage, is_closed=closed, partner_status=status, partner_status_changed_at=at
-    )
+    candidate_id = Candidate.objects.get(leads__id=lead_id).pk
+    with time_machine.travel(at, tick=False):
+        candidate_advance_to(candidate_id=candidate_id, stage=stage)
+        if closed:
+            candidate_close(candidate_id=candidate_id, reason="unreachable", by=None)
+    assert Candidate.objects.get(pk=candidate_id).partner_status == status
 
 
 def test_it_lists_only_the_partners_own_leads_without_personal_data(partner, make_partner):

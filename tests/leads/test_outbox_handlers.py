@@ -8,7 +8,6 @@ import time_machine
 from celery.contrib.testing.worker import start_worker
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.utils import timezone
 
 from accounts.models import Groups
 from accounts.services import staff_user_create
@@ -17,6 +16,7 @@ from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from core.tasks import outbox_sweep_task
 from leads.models import Candidate
+from leads.services.pipeline import candidate_call_log
 from tests.leads.conftest import lead_body
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_the_sla_follow_up_is_skipped_once_the_candidate_was_contacted(partner, 
         outbox_sweep()
     mail.outbox.clear()
     with time_machine.travel("2026-11-24T11:00:00+09:00", tick=False):
-        Candidate.objects.update(stage="contacted", last_contacted_at=timezone.now())
+        candidate_call_log(candidate_id=Candidate.objects.get().pk, outcome="reached", by=None)
 
     with time_machine.travel("2026-11-24T12:00:00+09:00", tick=False):
         assert str(outbox_sweep()) == "sent=0 skipped=1 failed=0"
