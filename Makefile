@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-deploy-dummy-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFG DATABASE_URL=postgres://check@127.0.0.1:5432/check ALLOWED_HOSTS=urakata.example CELERY_BROKER_URL=redis://127.0.0.1:6379/0 REDIS_URL=redis://127.0.0.1:6379/1 SITE_URL=https://urakata.example
 
-.PHONY: run test lint check fmt lock messages web worker beat
+.PHONY: run test lint check fmt lock messages chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,15 @@ run: $(VENV)/.installed-run
 	$(BIN)/honcho start -f Procfile.dev
 
 ## test: the whole suite against PostgreSQL and Redis on 127.0.0.1 (fails loudly without them).
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/pytest
+
+## chromium: Debian's Chromium and a Japanese font for the browser tests (Playwright drives
+## it; it never downloads a browser of its own).
+chromium:
+	@{ command -v chromium >/dev/null && fc-list :lang=ja | grep -q .; } || { \
+		echo "Installing Debian's chromium and fonts-ipafont-gothic for the browser tests (needs root)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipafont-gothic; }
 
 ## lint: every static check CI runs.
 lint: $(VENV)/.installed-dev
