@@ -2,8 +2,8 @@
 moves the stage with the list's action, and sees the change on the candidate's timeline."""
 
 import pytest
-from playwright.sync_api import expect
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from accounts.models import Groups
 from accounts.services import staff_user_create
