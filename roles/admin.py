@@ -153,6 +153,13 @@ class JobPostingAdmin(admin.ModelAdmin[JobPosting]):
                 )
             },
         ),
+        (
+            _("Age limit (only on a legal ground)"),
+            {
+                "classes": ("collapse",),
+                "fields": (("age_min", "age_max"), "age_limit_exception", "age_limit_reason"),
+            },
+        ),
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
 

@@ -140,6 +140,17 @@ class JobPosting(TimestampedModel):
         CONTRACT = "contract", _("Contract employee")
         DISPATCH = "dispatch", _("Dispatched worker")
 
+    class AgeLimitException(models.TextChoices):
+        """The only grounds on which a posting may set an age limit (労働施策総合推進法
+        施行規則 第1条の3第1項); without one, an age limit is unlawful."""
+
+        RETIREMENT_AGE = "1", _("1: up to the retirement age, for an open-ended contract")
+        LAW = "2", _("2: an age limit set by law (e.g. the Labour Standards Act)")
+        YOUNG_CAREER = "3a", _("3-a: young people without experience, for long-term career building")
+        SKILLS_TRANSFER = "3b", _("3-b: passing on skills to an age group that is scarce in the job")
+        ARTS = "3c", _("3-c: arts and entertainment, for authenticity of expression")
+        POLICY = "3d", _("3-d: 60 or over, or a group a national employment policy promotes")
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         # Specific msgids: "Open" and "Closed" mean other things elsewhere in the product.
@@ -186,6 +197,16 @@ class JobPosting(TimestampedModel):
     avg_monthly_overtime_hours = models.SmallIntegerField(
         _("average overtime a month (hours)"), null=True, blank=True
     )
+    age_min = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
+    age_max = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
+    age_limit_exception = models.CharField(
+        _("legal ground for the age limit"),
+        max_length=2,
+        choices=AgeLimitException.choices,
+        blank=True,
+        help_text=_("An age limit is allowed only on one of these grounds, and must be recorded with it."),
+    )
+    age_limit_reason = models.TextField(_("why the ground applies"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
 
     class Meta:
@@ -218,6 +239,25 @@ class JobPosting(TimestampedModel):
                 condition=Q(avg_monthly_overtime_hours__isnull=True) | Q(avg_monthly_overtime_hours__gte=0),
                 name="posting_overtime_not_negative",
                 violation_error_message=_("Overtime must not be negative."),
+            ),
+            # Japan's placement rules: no age limit without a recorded legal exception.
+            models.CheckConstraint(
+                condition=Q(age_min__isnull=True, age_max__isnull=True, age_limit_exception="")
+                | (
+                    (Q(age_min__isnull=False) | Q(age_max__isnull=False))
+                    & ~Q(age_limit_exception="")
+                    & ~Q(age_limit_reason="")
+                ),
+                name="posting_age_limit_needs_legal_ground",
+                violation_error_message=_(
+                    "An age limit needs its legal ground and the reason it applies; without an age limit, "
+                    "leave the ground empty."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(age_min__isnull=True) | Q(age_max__isnull=True) | Q(age_min__lte=F("age_max")),
+                name="posting_age_min_lte_max",
+                violation_error_message=_("The minimum age must not exceed the maximum age."),
             ),
             models.CheckConstraint(
                 condition=_PREFECTURE_BLANK_OR_JIS,
