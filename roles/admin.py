@@ -126,7 +126,7 @@ class JobPostingAdmin(admin.ModelAdmin[JobPosting]):
     readonly_fields = ("created_at", "updated_at")
     date_hierarchy = "created_at"
     fieldsets = (
-        (None, {"fields": ("employer", "role", "title", "description", "status")}),
+        (None, {"fields": ("employer", "role", "title", "description", "teaser", "status")}),
         (
             _("Conditions"),
             {

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from roles.filters import JobPostingFilter
 from roles.models import Certification, Employer, JobPosting, Role
 from roles.permissions import IsAdvisor
-from roles.selectors import certification_list, job_posting_list, role_get, role_list
+from roles.selectors import certification_list, job_posting_list, job_posting_teaser, role_get, role_list
 
 
 def share_round(value: float) -> float:
@@ -208,3 +208,37 @@ class JobPostingDetailApi(generics.RetrieveAPIView[JobPosting]):
     @extend_schema(operation_id="postings_retrieve", responses={200: JobPostingOutputSerializer})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.retrieve(request, *args, **kwargs)
+
+
+class JobPostingTeaserSerializer(serializers.Serializer[Any]):
+    """What may be shared with a candidate before the employer is revealed."""
+
+    id = serializers.IntegerField()
+    role = PostingRoleOutputSerializer()
+    prefecture = serializers.CharField()
+    remote = serializers.CharField()
+    employment_type = serializers.CharField()
+    salary_min = serializers.IntegerField()
+    salary_max = serializers.IntegerField()
+    inexperienced_welcome = serializers.BooleanField()
+    experience_preferred = serializers.BooleanField()
+    weekends_holidays_off = serializers.BooleanField()
+    annual_holidays = serializers.IntegerField(allow_null=True)
+    avg_monthly_overtime_hours = serializers.IntegerField(allow_null=True)
+    required_certifications = PostingCertificationOutputSerializer(many=True)
+    teaser = serializers.CharField()
+
+
+class JobPostingTeaserApi(generics.GenericAPIView[JobPosting]):
+    """A posting without its employer (masked disclosure), for an advisor to share."""
+
+    permission_classes = (IsAdvisor,)
+    filter_backends = ()
+
+    def get_queryset(self) -> Any:
+        return job_posting_list()
+
+    @extend_schema(operation_id="postings_teaser", responses={200: JobPostingTeaserSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        posting = self.get_object()
+        return Response(JobPostingTeaserSerializer(job_posting_teaser(posting=posting)).data)

@@ -123,6 +123,11 @@ class Employer(TimestampedModel):
         return self.name
 
 
+def employer_named_in(text: str, employer: "Employer") -> bool:
+    names = [name for name in (employer.name, employer.name_kana) if name]
+    return any(name in text for name in names)
+
+
 class JobPosting(TimestampedModel):
     """An employer's non-public opening (非公開求人): only advisors ever see it.
 
@@ -164,6 +169,11 @@ class JobPosting(TimestampedModel):
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="postings", verbose_name=_("role"))
     title = models.CharField(_("job title"), max_length=200)
     description = models.TextField(_("job description"))
+    teaser = models.TextField(
+        _("teaser for candidates"),
+        blank=True,
+        help_text=_("What an advisor may share before the employer is revealed: never the employer's name."),
+    )
     prefecture = models.CharField(_("work location"), max_length=2, choices=PREFECTURE_CHOICES, blank=True)
     remote = models.CharField(_("remote work"), max_length=10, choices=Remote.choices, default=Remote.NONE)
     employment_type = models.CharField(
@@ -265,6 +275,11 @@ class JobPosting(TimestampedModel):
                 violation_error_message=_("Enter a prefecture code from 01 to 47."),
             ),
         ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.teaser and self.employer_id and employer_named_in(self.teaser, self.employer):
+            raise ValidationError({"teaser": _("The teaser must not name the employer.")})
 
     def __str__(self) -> str:
         return self.title

@@ -110,3 +110,30 @@ def job_posting_list() -> QuerySet[JobPosting]:
         Prefetch("required_certifications", queryset=_certifications_in_order()),
         Prefetch("preferred_certifications", queryset=_certifications_in_order()),
     )
+
+
+def job_posting_teaser(*, posting: JobPosting) -> dict[str, object]:
+    """The posting as a candidate may see it before the employer is revealed: the
+    structured conditions and the advisor-written teaser, never the employer, the title or
+    the description (both may name the employer). A teaser that names the employer anyway
+    (written before the check existed) has the name masked."""
+    teaser = posting.teaser
+    for name in (posting.employer.name, posting.employer.name_kana):
+        if name:
+            teaser = teaser.replace(name, "○○")
+    return {
+        "id": posting.pk,
+        "role": posting.role,
+        "prefecture": posting.prefecture,
+        "remote": posting.remote,
+        "employment_type": posting.employment_type,
+        "salary_min": posting.salary_min,
+        "salary_max": posting.salary_max,
+        "inexperienced_welcome": posting.inexperienced_welcome,
+        "experience_preferred": posting.experience_preferred,
+        "weekends_holidays_off": posting.weekends_holidays_off,
+        "annual_holidays": posting.annual_holidays,
+        "avg_monthly_overtime_hours": posting.avg_monthly_overtime_hours,
+        "required_certifications": list(posting.required_certifications.all()),
+        "teaser": teaser,
+    }

@@ -4,6 +4,7 @@ from roles.apis import (
     CertificationListApi,
     JobPostingDetailApi,
     JobPostingListApi,
+    JobPostingTeaserApi,
     RoleDetailApi,
     RoleListApi,
 )
@@ -14,4 +15,5 @@ urlpatterns = [
     path("certifications/", CertificationListApi.as_view(), name="certification-list"),
     path("postings/", JobPostingListApi.as_view(), name="posting-list"),
     path("postings/<int:pk>/", JobPostingDetailApi.as_view(), name="posting-detail"),
+    path("postings/<int:pk>/teaser/", JobPostingTeaserApi.as_view(), name="posting-teaser"),
 ]
