@@ -13,6 +13,9 @@ from django.core.cache import cache
 from leads.services import partners
 from roles.selectors import catalogue_local_forget
 
+# Partner fixtures (make_partner, partner) for every app's tests.
+pytest_plugins = ["tests.partners"]
+
 
 def _require_services() -> None:
     db = settings.DATABASES["default"]

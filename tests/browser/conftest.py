@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.leads.conftest import make_partner, partner  # noqa: F401 - shared fixtures
-
 CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 # Chromium's background traffic is refused by this machine's closed network: turn it off.

@@ -6,7 +6,6 @@ from django.test import Client
 
 from accounts.models import Groups
 from accounts.services import staff_user_create
-from tests.leads.conftest import make_partner, partner  # noqa: F401 - shared fixtures
 from tests.roles.factories import CertificationFactory, EmployerFactory, JobPostingFactory
 
 pytestmark = pytest.mark.django_db
