@@ -1,11 +1,14 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimestampedModel
+from core.prefectures import PREFECTURE_CODES
+from leads.normalize import Occupation
 
 
 class Partner(TimestampedModel):
@@ -53,6 +56,57 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}…"
+
+
+class Strength(models.TextChoices):
+    """What floor work teaches that desk work needs (DOMAIN.md). A fixed vocabulary in code:
+    advisors tick these in the hearing, and matching will compare them with postings."""
+
+    FOLLOWING_PROCEDURES = "following_procedures", _("Following procedures exactly")
+    TEAMWORK = "teamwork", _("Teamwork")
+    CUSTOMER_COMMUNICATION = "customer_communication", _("Customer communication")
+    STAMINA = "stamina", _("Stamina")
+    ACCURACY = "accuracy", _("Accuracy")
+    TIME_MANAGEMENT = "time_management", _("Time management")
+    MULTITASKING = "multitasking", _("Handling several tasks at once")
+    TRAINING_OTHERS = "training_others", _("Training newcomers")
+    IMPROVEMENT = "improvement", _("Suggesting improvements")
+    RELIABILITY = "reliability", _("Punctuality and reliability")
+
+
+class SkillLevel(models.TextChoices):
+    NONE = "none", _("None")
+    BASIC = "basic", _("Basic")
+    INTERMEDIATE = "intermediate", _("Intermediate")
+    ADVANCED = "advanced", _("Advanced")
+
+
+class RemoteWish(models.TextChoices):
+    NONE = "none", _("Office only")
+    PARTIAL = "partial", _("Partly remote")
+    FULL = "full", _("Fully remote")
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    LINE = "line", _("LINE")
+
+
+class Language(models.TextChoices):
+    JA = "ja", _("Japanese")
+    EN = "en", _("English")
+
+
+def validate_strengths(value: object) -> None:
+    if not isinstance(value, list) or not set(value) <= set(Strength.values):
+        raise ValidationError(_("Choose strengths from the list."), code="invalid_strengths")
+
+
+def validate_prefecture_codes(value: object) -> None:
+    if not isinstance(value, list) or not set(value) <= set(PREFECTURE_CODES):
+        raise ValidationError(_("Enter prefecture codes from 01 to 47."), code="invalid_prefectures")
 
 
 class Candidate(TimestampedModel):
@@ -129,6 +183,44 @@ class Candidate(TimestampedModel):
     )
     last_contacted_at = models.DateTimeField(_("last contacted at"), null=True, blank=True)
 
+    # The hearing (first consultation). Every field has a default so that lead intake, which
+    # knows none of this, keeps creating candidates exactly as before.
+    # Strengths are a JSON list of Strength values, not a many-to-many: the vocabulary is
+    # fixed in code (no table to seed or join), it is always read with the candidate (no
+    # extra query on the list or the page), and PostgreSQL can still filter it with @>.
+    strengths = models.JSONField(
+        _("transferable strengths"), default=list, blank=True, validators=[validate_strengths]
+    )
+    motivation = models.TextField(_("motivation for back office"), blank=True)
+    word_level = models.CharField(_("Word"), max_length=12, choices=SkillLevel.choices, blank=True)
+    excel_level = models.CharField(_("Excel"), max_length=12, choices=SkillLevel.choices, blank=True)
+    has_desk_experience = models.BooleanField(_("has desk experience"), default=False)
+    desired_prefectures = models.JSONField(
+        _("desired prefectures"),
+        default=list,
+        blank=True,
+        validators=[validate_prefecture_codes],
+        help_text=_("JIS codes, e.g. 13 for Tokyo."),
+    )
+    min_annual_salary = models.PositiveIntegerField(_("minimum annual salary (JPY)"), null=True, blank=True)
+    wants_weekends_off = models.BooleanField(_("wants weekends and holidays off"), default=False)
+    max_overtime_hours = models.PositiveSmallIntegerField(
+        _("overtime tolerance (hours per month)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: not discussed yet."),
+    )
+    remote_wish = models.CharField(
+        _("remote work"), max_length=10, choices=RemoteWish.choices, default=RemoteWish.NONE
+    )
+    contact_channel = models.CharField(
+        _("preferred contact channel"),
+        max_length=10,
+        choices=ContactChannel.choices,
+        default=ContactChannel.PHONE,
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.JA)
+
     class Meta:
         verbose_name = _("candidate")
         verbose_name_plural = _("candidates")
@@ -147,6 +239,10 @@ class Candidate(TimestampedModel):
         indexes = [
             # Advisors' list filters by these every few seconds.
             models.Index(fields=["advisor", "stage"], name="candidate_advisor_stage_idx"),
+            # Possible duplicates: same reading and birth date (selectors_workspace).
+            models.Index(
+                fields=["family_name_kana", "given_name_kana", "birth_date"], name="candidate_dup_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -232,6 +328,9 @@ class TimelineEvent(models.Model):
         CALL = "call", _("Call")
         NOTE = "note", _("Note")
         MESSAGE = "message", _("Message sent")
+        ASSIGNED = "assigned", _("Advisor assigned")
+        TASK_DONE = "task_done", _("Follow-up done")
+        MERGED = "merged", _("Merged")
 
     candidate = models.ForeignKey(
         Candidate, on_delete=models.CASCADE, related_name="timeline", verbose_name=_("candidate")
@@ -260,6 +359,137 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class WorkHistoryEntry(models.Model):
+    """One current or past job of a candidate, usually on the floor (factory, shop, care)."""
+
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="work_history", verbose_name=_("candidate")
+    )
+    occupation = models.CharField(_("kind of workplace"), max_length=20, choices=Occupation.choices)
+    employer_name = models.CharField(_("employer"), max_length=200, blank=True)
+    job_title = models.CharField(_("role"), max_length=100, blank=True)
+    years = models.PositiveSmallIntegerField(_("years"), default=0)
+    months = models.PositiveSmallIntegerField(_("months"), default=0)
+    is_current = models.BooleanField(_("current job"), default=False)
+    description = models.TextField(_("what the work was"), blank=True)
+
+    class Meta:
+        verbose_name = _("work history entry")
+        verbose_name_plural = _("work history")
+        ordering = ("-is_current", "id")
+        constraints = [
+            models.CheckConstraint(condition=Q(months__lte=11), name="work_history_months_0_11"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_occupation_display()} {self.job_title}".strip()
+
+
+class CandidateCertification(models.Model):
+    """A certification a candidate holds, is studying for, or has an exam booked for. The
+    raw `Candidate.certifications` list (codes as the partner sent them) stays as received."""
+
+    class Status(models.TextChoices):
+        HELD = "held", _("Already held")  # not "Held": that msgid is a held consultation
+        STUDYING = "studying", _("Studying")
+        EXAM_BOOKED = "exam_booked", _("Exam booked")
+
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="certification_records", verbose_name=_("candidate")
+    )
+    certification = models.ForeignKey(
+        "roles.Certification", on_delete=models.PROTECT, related_name="+", verbose_name=_("certification")
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    exam_date = models.DateField(_("exam date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("candidate certification")
+        verbose_name_plural = _("certifications")
+        ordering = ("certification__sort_order", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "certification"], name="candidate_certification_once"
+            ),
+            # The exam date belongs to a booked exam, and a booked exam has one.
+            models.CheckConstraint(
+                condition=Q(status="exam_booked", exam_date__isnull=False)
+                | (~Q(status="exam_booked") & Q(exam_date__isnull=True)),
+                name="candidate_certification_exam_date_iff_booked",
+                violation_error_message=_("Give an exam date exactly when the exam is booked."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certification} ({self.get_status_display()})"
+
+
+class FollowUpTask(models.Model):
+    """Something an advisor must do for a candidate by a time: call back, send postings.
+    Written by services.followups only; the reminders will create them automatically."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Added by an advisor")
+        CONTACT_SLA = "contact_sla", _("Lead not contacted in time")
+        POST_CONSULTATION = "post_consultation", _("After a consultation")
+        NO_SHOW = "no_show", _("No-show")
+        QUIET_CANDIDATE = "quiet_candidate", _("Quiet candidate")
+        MERGE = "merge", _("Duplicate merged")
+
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="followup_tasks", verbose_name=_("candidate")
+    )
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="followup_tasks",
+        verbose_name=_("advisor"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    due_at = models.DateTimeField(_("due at"))
+    snoozed_until = models.DateTimeField(
+        _("snoozed until"), null=True, blank=True, help_text=_("Hidden from the day's list until then.")
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.MANUAL)
+    # Automatic creators pass a key (e.g. "contact_sla:<lead id>") so that running twice
+    # creates one task; advisors' tasks have none.
+    key = models.CharField(_("key"), max_length=200, null=True, blank=True, editable=False)  # noqa: DJ001
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+        help_text=_("Empty when the system created it."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("follow-up task")
+        verbose_name_plural = _("follow-up tasks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(key__isnull=False), name="followup_key_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(snoozed_until__isnull=True) | Q(snoozed_until__gt=models.F("due_at")),
+                name="followup_snooze_after_due",
+            ),
+        ]
+        indexes = [
+            # "My day" and the overdue filter read one advisor's open tasks by time; done
+            # tasks (most of them, over time) stay out of the index.
+            models.Index(
+                fields=["advisor", "due_at"], name="followup_open_due_idx", condition=Q(done_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 # For drf-spectacular's ENUM_NAME_OVERRIDES, which needs a module-level path.

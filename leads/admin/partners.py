@@ -1,35 +1,22 @@
-import contextlib
-from collections.abc import Callable
-from typing import Any, cast
+"""Partners, their API keys, and the leads they sent (records of what was received)."""
 
-from django import forms
+from typing import Any
+
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
 from leads.exports import provision_csv
-from leads.models import ApiKey, Candidate, Lead, Partner
-from leads.normalize import NormalizationError, kana_to_katakana, normalize_phone
-from leads.selectors_timeline import candidate_timeline
+from leads.models import ApiKey, Lead, Partner
 from leads.services.partners import (
     api_key_issue,
     api_key_revoke,
     api_key_rotate,
     signing_secret_generate,
     signing_secret_remove,
-)
-from leads.services.pipeline import (
-    candidate_call_log,
-    candidate_close,
-    candidate_reopen,
-    candidate_stage_change,
 )
 
 SECRET_SHOWN_ONCE = _("Signing secret for {}: <code>{}</code> — copy it now, it will not be shown again.")
@@ -224,151 +211,3 @@ class LeadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Lead]):
         response = StreamingHttpResponse(provision_csv(queryset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="provision-records-{stamp}.csv"'
         return response
-
-
-class LeadInline(admin.TabularInline[Lead, Candidate]):
-    model = Lead
-    fk_name = "candidate"
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    fields = ("created_at", "partner", "external_id", "consent_policy_version", "consent_agreed_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
-        return super().get_queryset(request).select_related("partner").order_by("created_at")
-
-
-class CandidateActionForm(helpers.ActionForm):
-    """Extra choices next to the action menu: the stage to move to, the reason to close."""
-
-    stage = forms.ChoiceField(
-        label=_("stage"), choices=[("", "---------"), *Candidate.Stage.choices], required=False
-    )
-    reason = forms.ChoiceField(
-        label=_("closed reason"), choices=[("", "---------"), *Candidate.ClosedReason.choices], required=False
-    )
-
-
-@admin.register(Candidate)
-class CandidateAdmin(admin.ModelAdmin[Candidate]):
-    list_display = (
-        "__str__",
-        "family_name_kana",
-        "given_name_kana",
-        "stage",
-        "is_closed",
-        "advisor",
-        "credited_partner",
-        "created_at",
-    )
-    list_filter = ("stage", "is_closed", "partner_status", ("advisor", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("advisor", "credited_lead__partner")
-    search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone")
-    inlines = (LeadInline,)
-    action_form = CandidateActionForm
-    actions = ("move_to_stage", "close_with_reason", "reopen", "log_call_reached", "log_call_no_answer")
-    # The pipeline fields change only through the actions (and their service), which record
-    # who did it and keep the partner-safe status in step.
-    readonly_fields = (
-        "id",
-        "stage",
-        "is_closed",
-        "closed_reason",
-        "timeline",
-        "partner_status",
-        "partner_status_changed_at",
-        "credited_lead",
-        "last_contacted_at",
-        "created_at",
-        "updated_at",
-    )
-
-    @admin.display(description=_("timeline"))
-    def timeline(self, candidate: Candidate) -> str:
-        if candidate.pk is None:
-            return "-"
-        return render_to_string(
-            "leads/admin/timeline.html", {"entries": candidate_timeline(candidate_id=candidate.pk)}
-        )
-
-    def _each(
-        self, request: HttpRequest, queryset: QuerySet[Candidate], change: Callable[[Candidate], object]
-    ) -> None:
-        done, refused = 0, []
-        for candidate in queryset:
-            try:
-                change(candidate)
-                done += 1
-            except ValidationError as exc:
-                refused.append(f"{candidate}: {' '.join(exc.messages)}")
-        if done:
-            self.message_user(request, _("Updated %(count)d candidate(s).") % {"count": done})
-        for message in refused:
-            self.message_user(request, message, level=messages.ERROR)
-
-    @admin.action(description=_("Move to the chosen stage"), permissions=["change"])
-    def move_to_stage(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
-        stage = request.POST.get("stage", "")
-        if stage not in Candidate.Stage.values:
-            self.message_user(request, _("Choose a stage first."), level=messages.ERROR)
-            return
-        by = cast(User, request.user)
-        self._each(request, queryset, lambda c: candidate_stage_change(candidate_id=c.pk, to=stage, by=by))
-
-    @admin.action(description=_("Close with the chosen reason"), permissions=["change"])
-    def close_with_reason(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
-        reason = request.POST.get("reason", "")
-        if reason not in Candidate.ClosedReason.values:
-            self.message_user(request, _("Choose a reason first."), level=messages.ERROR)
-            return
-        by = cast(User, request.user)
-        self._each(request, queryset, lambda c: candidate_close(candidate_id=c.pk, reason=reason, by=by))
-
-    @admin.action(description=_("Reopen"), permissions=["change"])
-    def reopen(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
-        by = cast(User, request.user)
-        self._each(request, queryset, lambda c: candidate_reopen(candidate_id=c.pk, by=by))
-
-    @admin.action(description=_("Log a call: reached"), permissions=["change"])
-    def log_call_reached(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
-        by = cast(User, request.user)
-        self._each(
-            request, queryset, lambda c: candidate_call_log(candidate_id=c.pk, outcome="reached", by=by)
-        )
-
-    @admin.action(description=_("Log a call: no answer"), permissions=["change"])
-    def log_call_no_answer(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
-        by = cast(User, request.user)
-        self._each(
-            request, queryset, lambda c: candidate_call_log(candidate_id=c.pk, outcome="no_answer", by=by)
-        )
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Candidate], search_term: str
-    ) -> tuple[QuerySet[Candidate], bool]:
-        """Search as advisors type: kana in either script (stored as katakana), a phone in
-        any usual form (stored as E.164), an email in any case."""
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if not term:
-            return results, may_have_duplicates
-        katakana = kana_to_katakana(term)
-        extra = Q()
-        if katakana != term:
-            extra |= Q(family_name_kana__icontains=katakana) | Q(given_name_kana__icontains=katakana)
-        with contextlib.suppress(NormalizationError):  # not a phone number: no phone match
-            extra |= Q(phone=normalize_phone(term))
-        if extra:
-            results = results | queryset.filter(extra)
-        return results, may_have_duplicates
-
-    @admin.display(description=_("credited partner"))
-    def credited_partner(self, candidate: Candidate) -> str:
-        lead = candidate.credited_lead
-        if lead is None:
-            return "-"
-        return lead.partner.name if lead.partner else str(_("direct"))

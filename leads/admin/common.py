@@ -1,0 +1,78 @@
+"""Request-scoped helpers shared by the workspace screens: each is computed once per request,
+because the list page's query budget is pinned by tests."""
+
+from typing import Any, cast
+
+from django.contrib import admin
+from django.db.models import ForeignKey
+from django.forms import ModelChoiceField
+from django.http import HttpRequest
+
+from accounts.models import User
+from leads.models import Candidate
+from leads.selectors_workspace import (
+    ChoiceLists,
+    candidate_editable_by,
+    staff_is_manager,
+    workspace_choice_lists,
+)
+
+
+def staff_user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def is_manager(request: HttpRequest) -> bool:
+    cached: bool | None = getattr(request, "_workspace_is_manager", None)
+    if cached is None:
+        cached = staff_is_manager(user=staff_user(request))
+        request._workspace_is_manager = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def choice_lists(request: HttpRequest) -> ChoiceLists:
+    cached: ChoiceLists | None = getattr(request, "_workspace_choices", None)
+    if cached is None:
+        cached = workspace_choice_lists()
+        request._workspace_choices = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def may_edit(request: HttpRequest, candidate: Candidate) -> bool:
+    return candidate_editable_by(
+        candidate=candidate, user=staff_user(request), is_manager=is_manager(request)
+    )
+
+
+class CachedForeignKeyChoicesMixin:
+    """Renders a foreign key's <select> from one query per request instead of one per
+    inline row (each row's field is a copy that would iterate its queryset again)."""
+
+    cached_choice_fields: tuple[str, ...] = ()
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        if field is not None and db_field.name in self.cached_choice_fields:
+            cache: dict[str, list[tuple[Any, Any]]] = request.__dict__.setdefault("_workspace_fk_choices", {})
+            key = f"{db_field.model._meta.label}.{db_field.name}"
+            if key not in cache:
+                cache[key] = [(getattr(value, "value", value), label) for value, label in field.choices]
+            field.choices = cache[key]
+        return cast(ModelChoiceField[Any] | None, field)
+
+
+class CandidatePartInline(CachedForeignKeyChoicesMixin, admin.TabularInline[Any, Candidate]):
+    """A part of a candidate's record: editable only by whoever may edit the candidate."""
+
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_add_permission(request, obj) and (obj is None or may_edit(request, obj))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or may_edit(request, obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or may_edit(request, obj))

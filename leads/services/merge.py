@@ -1,0 +1,91 @@
+"""Merging two records of one person (same reading and birth date, signed up with different
+contacts). Everything that happened moves onto the candidate kept; the other is closed as a
+duplicate through the pipeline, so partners see one outcome."""
+
+import uuid
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from leads.models import (
+    Candidate,
+    CandidateCertification,
+    FollowUpTask,
+    Lead,
+    TimelineEvent,
+    WorkHistoryEntry,
+)
+from leads.services.pipeline import candidate_close, timeline_record
+
+# Apps that hang their own rows on a candidate and depend on leads (consultations'
+# bookings, roles' applications when they exist) register a mover here from their
+# AppConfig.ready(): `MERGE_HOOKS.append(booking_move_to_candidate)`. Each is called inside
+# the merge's transaction as hook(keep_id=..., duplicate_id=...). Bookings and applications
+# are NOT moved until such a hook is registered: leads cannot import the apps above it.
+MergeHook = Callable[..., None]
+MERGE_HOOKS: list[MergeHook] = []
+
+
+@transaction.atomic
+def candidate_merge(*, keep_id: uuid.UUID, duplicate_id: uuid.UUID, by: User | None) -> Candidate:
+    """Move the duplicate's leads, timeline, follow-up tasks, work history and
+    certifications onto `keep`, record the merge on both timelines, and close the duplicate
+    with reason `duplicate`."""
+    if keep_id == duplicate_id:
+        raise ValidationError(_("A candidate cannot be merged into itself."), code="same")
+    # Both rows locked, always in the same order, so two merges of one pair cannot deadlock.
+    locked = {
+        c.pk: c
+        for c in Candidate.objects.select_for_update().filter(pk__in=[keep_id, duplicate_id]).order_by("pk")
+    }
+    keep, duplicate = locked[keep_id], locked[duplicate_id]
+    if duplicate.is_closed and duplicate.closed_reason == Candidate.ClosedReason.DUPLICATE:
+        raise ValidationError(_("%(name)s has already been merged.") % {"name": duplicate}, code="merged")
+    if duplicate.stage == Candidate.Stage.PLACED:
+        raise ValidationError(_("A placed candidate cannot be merged away."), code="placed")
+
+    moved = {
+        "leads": Lead.objects.filter(candidate=duplicate).update(candidate=keep),
+        "events": TimelineEvent.objects.filter(candidate=duplicate).update(candidate=keep),
+        "tasks": FollowUpTask.objects.filter(candidate=duplicate).update(candidate=keep),
+        "jobs": WorkHistoryEntry.objects.filter(candidate=duplicate).update(candidate=keep),
+        # One record per certification and candidate: the kept candidate's wins.
+        "certifications": CandidateCertification.objects.filter(candidate=duplicate)
+        .exclude(
+            certification__in=CandidateCertification.objects.filter(candidate=keep).values("certification")
+        )
+        .update(candidate=keep),
+    }
+    for hook in MERGE_HOOKS:
+        hook(keep_id=keep.pk, duplicate_id=duplicate.pk)
+
+    fields = []
+    for name in ("desired_roles", "certifications"):  # the raw lists: union, first seen first
+        merged = [
+            *getattr(keep, name),
+            *(v for v in getattr(duplicate, name) if v not in getattr(keep, name)),
+        ]
+        if merged != getattr(keep, name):
+            setattr(keep, name, merged)
+            fields.append(name)
+    if keep.credited_lead_id is None and duplicate.credited_lead_id is not None:
+        keep.credited_lead_id = duplicate.credited_lead_id
+        fields.append("credited_lead")
+    if fields:
+        keep.save(update_fields=[*fields, "updated_at"])
+
+    timeline_record(
+        candidate_id=keep.pk,
+        kind=TimelineEvent.Kind.MERGED,
+        by=by,
+        data={"from": str(duplicate.pk), **{k: v for k, v in moved.items() if v}},
+    )
+    candidate_close(candidate_id=duplicate.pk, reason=Candidate.ClosedReason.DUPLICATE, by=by)
+    timeline_record(
+        candidate_id=duplicate.pk, kind=TimelineEvent.Kind.MERGED, by=by, data={"into": str(keep.pk)}
+    )
+    keep.refresh_from_db()
+    return keep
