@@ -1,0 +1,37 @@
+"""Models of the leads app, one module per area; import them from here."""
+
+from leads.models.candidates import (
+    Candidate,
+    ContactChannel,
+    Language,
+    RemoteWish,
+    SkillLevel,
+    Strength,
+    validate_prefecture_codes,
+    validate_strengths,
+)
+from leads.models.leads import Lead
+from leads.models.partners import ApiKey, Partner
+from leads.models.workspace import CandidateCertification, FollowUpTask, TimelineEvent, WorkHistoryEntry
+
+# For drf-spectacular's ENUM_NAME_OVERRIDES, which needs a module-level path.
+PARTNER_STATUS_CHOICES = Candidate.PartnerStatus.choices
+
+__all__ = [
+    "PARTNER_STATUS_CHOICES",
+    "ApiKey",
+    "Candidate",
+    "CandidateCertification",
+    "ContactChannel",
+    "FollowUpTask",
+    "Language",
+    "Lead",
+    "Partner",
+    "RemoteWish",
+    "SkillLevel",
+    "Strength",
+    "TimelineEvent",
+    "WorkHistoryEntry",
+    "validate_prefecture_codes",
+    "validate_strengths",
+]
