@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 
 from accounts.models import User
+from consultations.demo import demo_bookings_seed
 from consultations.services import advisor_onboard, availability_set_default
 from leads.models import Candidate, Partner
 from leads.services.intake import LeadInput, lead_ingest
@@ -157,4 +158,5 @@ def demo_seed() -> SeedReport:
     demo_advisors_ensure(report=report)
     demo_employers_seed(report=report)
     demo_candidates_ensure(report=report)
+    demo_bookings_seed(report=report)
     return report

@@ -91,7 +91,10 @@ class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with an offset; a time without one is ambiguous and refused."""
 
     def to_internal_value(self, value: Any) -> Any:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # well-formed but impossible, e.g. 12:99
+            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]]+HH:MM")
         if parsed is not None and parsed.tzinfo is None:
             raise serializers.ValidationError(_("Give the time zone offset, e.g. +09:00."), code="invalid")
         return super().to_internal_value(value)

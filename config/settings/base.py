@@ -206,6 +206,8 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode500Enum": f"{_ERROR_ENUMS}.ErrorCode500Enum.choices",
         "BadRequestTypeEnum": "core.openapi.BAD_REQUEST_TYPES",
         "PartnerStatusEnum": "leads.models.PARTNER_STATUS_CHOICES",
+        "BookingStatusEnum": "consultations.models.BOOKING_STATUS_CHOICES",
+        "ConsultationModeEnum": "consultations.models.CONSULTATION_MODE_CHOICES",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }

@@ -381,3 +381,13 @@ def test_the_outbox_row_due_time_is_in_the_future_of_the_lead(partner):
     lead = Lead.objects.get()
     sla = OutboxMessage.objects.get(kind="lead.contact_sla")
     assert sla.due_at - lead.created_at >= timedelta(hours=2)
+
+
+def test_an_impossible_consent_time_is_a_400_not_a_500(partner):
+    body = lead_body()
+    body["consent"]["agreed_at"] = "2024-01-01T12:99:00Z"
+
+    response = partner.post(body)
+
+    assert response.status_code == 400
+    assert _errors(response) == [("invalid", "consent.agreed_at")]

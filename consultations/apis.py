@@ -1,0 +1,231 @@
+"""The candidates' booking API (CONTRACT section 5). Public: no login; a booking is
+managed with the token from its link. Times are accepted with any offset and answered in
+Asia/Tokyo (+09:00)."""
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consultations.calendar import booking_ics
+from consultations.models import Booking, ConsultationKind
+from consultations.selectors import booking_get_by_token, slots_for_range
+from consultations.serializers import (
+    BookingCancelInputSerializer,
+    BookingCreatedOutputSerializer,
+    BookingCreateInputSerializer,
+    BookingOutputSerializer,
+    BookingRescheduleInputSerializer,
+    SlotListOutputSerializer,
+    SlotQuerySerializer,
+)
+from consultations.services import (
+    BookingError,
+    booking_cancel,
+    booking_create,
+    booking_reschedule,
+)
+from consultations.tokens import manage_url_for
+from core.business_time import BUSINESS_TZ
+from core.exceptions import Conflict
+from core.openapi import client_error_response
+from leads.models import Lead
+from leads.services.intake import LeadInput
+
+CONFLICT_MESSAGES = {
+    "slot_unavailable": _("This time is no longer available. Please choose another slot."),
+    "already_booked": _("You already have a booking of this kind. Change or cancel it instead."),
+    "booking_closed": _("This booking can no longer be changed."),
+}
+TOKEN_INVALID = client_error_response(
+    description="The link is wrong or has expired (after the consultation's end).",
+    codes=["token_invalid", "not_found"],
+)
+LANGUAGES = ("ja", "en")
+
+
+def _conflict(error: BookingError) -> Conflict:
+    return Conflict(CONFLICT_MESSAGES[error.code], code=error.code)
+
+
+class PublicApi(APIView):
+    authentication_classes = ()  # public: no session lookup, no CSRF; tokens are the credential
+    permission_classes = (AllowAny,)
+
+
+class ManageApi(PublicApi):
+    def booking(self, token: str) -> Booking:
+        booking = booking_get_by_token(token=token, now=timezone.now())
+        if booking is None:
+            raise exceptions.NotFound(_("This link is invalid or has expired."), code="token_invalid")
+        return booking
+
+
+class SlotListApi(PublicApi):
+    @extend_schema(
+        operation_id="consultation_slots_list",
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day (JST)."),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, required=True, description="Last day (JST); at most 31 days in all."
+            ),
+            OpenApiParameter("kind", str, enum=ConsultationKind.values, description="Default: career."),
+        ],
+        responses={200: SlotListOutputSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = SlotQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        slots = slots_for_range(
+            date_from=query.validated_data["from"],
+            date_to=query.validated_data["to"],
+            kind=query.validated_data["kind"],
+            now=timezone.now(),
+        )
+        body = {"time_zone": str(BUSINESS_TZ), "slots": slots}
+        return Response(SlotListOutputSerializer(body).data)
+
+
+def _contact(validated: dict[str, Any], raw: Any) -> LeadInput:
+    consent = validated["consent"]
+    return LeadInput(
+        family_name=validated["family_name"],
+        given_name=validated["given_name"],
+        email=validated.get("email"),
+        phone=validated.get("phone"),
+        consent_policy_version=consent["privacy_policy_version"],
+        consent_agreed_at=consent["agreed_at"],
+        consent_third_party_provision=consent["third_party_provision"],
+        raw_payload={k: v for k, v in raw.items() if k != "notes"},  # the lead as sent
+    )
+
+
+class BookingCreateApi(PublicApi):
+    @extend_schema(
+        operation_id="consultation_bookings_create",
+        request=BookingCreateInputSerializer,
+        responses={
+            201: BookingCreatedOutputSerializer,
+            409: client_error_response(
+                description="The slot is no longer free, or the candidate already has a booking "
+                "of this kind.",
+                codes=["slot_unavailable", "already_booked"],
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = BookingCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        language = translation.get_language()
+        try:
+            created = booking_create(
+                start=data["start"],
+                kind=data["kind"],
+                mode=data["mode"],
+                notes=data.get("notes", ""),
+                lead_id=data.get("lead_id"),
+                contact=None if "lead_id" in data else _contact(data, request.data),
+                language=language if language in LANGUAGES else "ja",
+            )
+        except BookingError as error:
+            raise _conflict(error) from error
+        except Lead.DoesNotExist as exc:  # a valid token for a lead erased since
+            raise exceptions.ValidationError(
+                {"booking_token": [_("This booking link is invalid or has expired.")]}, code="invalid"
+            ) from exc
+        body = {  # the shape of BookingCreatedOutputSerializer
+            **BookingOutputSerializer(created.booking).data,
+            "manage_token": created.manage_token,
+            "manage_url": manage_url_for(token=created.manage_token),
+        }
+        return Response(body, status=201)
+
+
+class BookingManageApi(ManageApi):
+    @extend_schema(
+        operation_id="consultation_manage_retrieve",
+        responses={200: BookingOutputSerializer, 404: TOKEN_INVALID},
+    )
+    def get(self, request: Request, token: str) -> Response:
+        return Response(BookingOutputSerializer(self.booking(token)).data)
+
+
+class BookingCancelApi(ManageApi):
+    @extend_schema(
+        operation_id="consultation_manage_cancel",
+        request=BookingCancelInputSerializer,
+        responses={
+            200: BookingOutputSerializer,
+            404: TOKEN_INVALID,
+            409: client_error_response(description="The consultation has started.", codes=["booking_closed"]),
+        },
+    )
+    def post(self, request: Request, token: str) -> Response:
+        booking = self.booking(token)  # a wrong link is 404 whatever the body
+        serializer = BookingCancelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            booking = booking_cancel(
+                booking_id=booking.pk, reason=serializer.validated_data.get("reason", "")
+            )
+        except BookingError as error:
+            raise _conflict(error) from error
+        return Response(BookingOutputSerializer(booking).data)
+
+
+class BookingRescheduleApi(ManageApi):
+    @extend_schema(
+        operation_id="consultation_manage_reschedule",
+        request=BookingRescheduleInputSerializer,
+        responses={
+            200: BookingOutputSerializer,
+            404: TOKEN_INVALID,
+            409: client_error_response(
+                description="The new time is not free (the booking is unchanged), or the booking "
+                "has started or is cancelled.",
+                codes=["slot_unavailable", "booking_closed"],
+            ),
+        },
+    )
+    def post(self, request: Request, token: str) -> Response:
+        booking = self.booking(token)  # a wrong link is 404 whatever the body
+        serializer = BookingRescheduleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            booking = booking_reschedule(booking_id=booking.pk, start=serializer.validated_data["start"])
+        except BookingError as error:
+            raise _conflict(error) from error
+        return Response(BookingOutputSerializer(booking).data)
+
+
+class BookingCalendarApi(ManageApi):
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The calendar is returned as a plain HttpResponse; what DRF renders here is an
+        # error, and errors are JSON whatever the client accepts (no 406 for text/calendar).
+        return (JSONRenderer(), JSONRenderer.media_type)
+
+    @extend_schema(
+        operation_id="consultation_manage_ics",
+        responses={
+            (200, "text/calendar"): OpenApiResponse(
+                OpenApiTypes.STR, description="One VEVENT; METHOD:CANCEL once the booking is cancelled."
+            ),
+            404: TOKEN_INVALID,
+        },
+    )
+    def get(self, request: Request, token: str) -> HttpResponse:
+        booking = self.booking(token)
+        content = booking_ics(booking=booking, manage_url=manage_url_for(token=token))
+        response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="consultation.ics"'
+        return response

@@ -1,0 +1,30 @@
+"""Writes of the consultations app. Callers import from here (``consultations.services``)."""
+
+from consultations.services.availability import advisor_onboard, availability_set_default
+from consultations.services.bookings import (
+    AlreadyBooked,
+    BookingClosed,
+    BookingCreated,
+    BookingError,
+    SlotUnavailable,
+    booking_cancel,
+    booking_create,
+    booking_mark_held,
+    booking_mark_no_show,
+    booking_reschedule,
+)
+
+__all__ = [
+    "AlreadyBooked",
+    "BookingClosed",
+    "BookingCreated",
+    "BookingError",
+    "SlotUnavailable",
+    "advisor_onboard",
+    "availability_set_default",
+    "booking_cancel",
+    "booking_create",
+    "booking_mark_held",
+    "booking_mark_no_show",
+    "booking_reschedule",
+]

@@ -1,0 +1,337 @@
+"""Booking, moving and cancelling consultations (CONTRACT section 5).
+
+Race-freedom comes from the database, never from a check-then-act in Python:
+- an advisor's time: the exclusion constraint of migration 0004 (PostgreSQL). Each attempt
+  INSERTs (or UPDATEs) inside a savepoint and lets the constraint decide; a violation rolls
+  the savepoint back and the next free advisor is tried. On SQLite, which has no such
+  constraint, the same savepoint checks for an overlap right after its write: SQLite has a
+  single writer, so nobody else can write between our write and our commit.
+- PostgreSQL checks an exclusion constraint differently from a unique index: two
+  transactions inserting conflicting rows at once each wait for the other, and one dies of
+  a deadlock (after deadlock_timeout). So writers that take time on a day first take a
+  transaction-scoped advisory lock on that day: they queue instead of deadlocking, and each
+  sees its predecessor's committed rows. The constraint still decides; the lock only
+  orders the writers (bookings of one day are a handful a minute at most).
+- a candidate's one booked consultation of a kind: the candidate's row is locked first, and
+  a partial unique index backs the check up against any other writer.
+- a booking's own changes: its row is locked (SELECT ... FOR UPDATE) for the transaction.
+
+Every effect (the confirmation, reschedule and cancellation emails) is an outbox row written
+in the same transaction, so it is sent after commit, retried, and never sent for a change
+that rolled back; pending rows of a booking are cancelled in the transaction that makes
+them moot.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from consultations.models import KIND_SPECS, Booking
+from consultations.selectors import advisors_free_at, booking_window
+from consultations.tokens import manage_token_new
+from core.business_time import BUSINESS_TZ
+from core.outbox import OutboxItem, outbox_cancel, outbox_enqueue
+from core.tasks import outbox_kick_on_commit
+from leads.models import Candidate, Lead
+from leads.services.intake import LeadInput, lead_ingest
+from leads.services.pipeline import candidate_advance_to
+
+KIND_CONFIRMATION = "booking.confirmation"
+KIND_RESCHEDULED = "booking.rescheduled"
+KIND_CANCELLED = "booking.cancelled"
+CANDIDATE_CONSTRAINT = "booking_one_booked_per_candidate_kind"
+OVERLAP_CONSTRAINT = "booking_advisor_no_overlap"  # migration 0004, PostgreSQL only
+DEADLOCK = "40P01"
+
+
+class BookingError(Exception):
+    """A booking request the current state refuses; `code` is the contract's error code."""
+
+    code = "conflict"
+
+
+class SlotUnavailable(BookingError):
+    code = "slot_unavailable"
+
+
+class AlreadyBooked(BookingError):
+    code = "already_booked"
+
+
+class BookingClosed(BookingError):
+    code = "booking_closed"
+
+
+@dataclass(frozen=True)
+class BookingCreated:
+    booking: Booking
+    manage_token: str  # the only time the raw token is at hand outside an email
+
+
+class _Overlap(Exception):
+    """SQLite's stand-in for the exclusion violation (rolls the savepoint back)."""
+
+
+def booking_subject(booking_id: uuid.UUID) -> str:
+    return f"booking:{booking_id}"
+
+
+def _constraint_name(exc: IntegrityError) -> str:
+    diag = getattr(exc.__cause__, "diag", None)  # psycopg names the constraint
+    if diag is not None:
+        return str(diag.constraint_name or "")
+    # SQLite names the columns of a failed unique index instead.
+    return CANDIDATE_CONSTRAINT if "consultations_booking.candidate_id" in str(exc) else ""
+
+
+def _check_overlap_without_constraint(booking: Booking) -> None:
+    if connection.vendor == "postgresql":
+        return  # the exclusion constraint has already decided
+    overlapping = (
+        Booking.objects.filter(
+            advisor_id=booking.advisor_id,
+            status__in=Booking.ACTIVE_STATUSES,
+            start_at__lt=booking.blocked_until,
+            blocked_until__gt=booking.start_at,
+        )
+        .exclude(pk=booking.pk)
+        .exists()
+    )
+    if overlapping:
+        raise _Overlap
+
+
+ADVISORY_LOCK_NAMESPACE = 0x0B0C  # the first key of pg_advisory_xact_lock(int, int): bookings
+
+
+def _lock_day(start: datetime) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite: a single writer already
+    day = start.astimezone(BUSINESS_TZ).date()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, day.toordinal()])
+
+
+def _require_bookable(start: datetime, now: datetime) -> None:
+    # Before any arithmetic on `start`: a client may send the year 9999.
+    earliest, latest = booking_window(now)
+    if not earliest <= start <= latest:
+        raise SlotUnavailable
+
+
+def _notify(booking: Booking, *, kind: str, now: datetime) -> None:
+    item = OutboxItem(
+        kind=kind,
+        subject=booking_subject(booking.pk),
+        due_at=now,
+        payload={"booking_id": str(booking.pk)},
+        version=booking.sequence + 1,  # one notice per revision of the booking
+    )
+    outbox_enqueue(items=[item])
+    outbox_kick_on_commit()
+
+
+def _candidate_locked(candidate_id: uuid.UUID) -> Candidate:
+    return Candidate.objects.select_for_update(of=("self",)).only("pk", "advisor_id").get(pk=candidate_id)
+
+
+def _time_taken(exc: Exception) -> bool:
+    """Whether a failed write means only that the advisor's time is taken. A deadlock
+    between two exclusion checks can still happen across midnight (the day locks differ);
+    its victim has lost the race like any other loser."""
+    if isinstance(exc, _Overlap):
+        return True
+    if isinstance(exc, IntegrityError):
+        return _constraint_name(exc) == OVERLAP_CONSTRAINT
+    return getattr(exc.__cause__, "sqlstate", None) == DEADLOCK
+
+
+def _insert(booking: Booking) -> bool:
+    """True if the advisor's time was free (the row is in), False if it was taken."""
+    try:
+        with transaction.atomic():
+            booking.save(force_insert=True)
+            _check_overlap_without_constraint(booking)
+    except (_Overlap, IntegrityError, OperationalError) as exc:
+        if isinstance(exc, IntegrityError) and _constraint_name(exc) == CANDIDATE_CONSTRAINT:
+            raise AlreadyBooked from exc
+        if not _time_taken(exc):
+            raise
+        return False
+    return True
+
+
+def booking_create(
+    *,
+    start: datetime,
+    kind: str,
+    mode: str,
+    lead_id: uuid.UUID | None = None,
+    contact: LeadInput | None = None,
+    notes: str = "",
+    language: str = "ja",
+    now: datetime | None = None,
+) -> BookingCreated:
+    """Book a consultation for the candidate of ``lead_id`` (from a booking token), or for
+    the person in ``contact``, who is found or created as a direct lead (partner None).
+
+    The advisor is the candidate's own when free, otherwise the least loaded free one.
+    Raises SlotUnavailable when no advisor is free at ``start`` (or it is not a slot),
+    AlreadyBooked when the candidate has a booked consultation of this kind, and
+    Lead.DoesNotExist when ``lead_id`` is unknown (an erased lead)."""
+    if (lead_id is None) == (contact is None):
+        raise ValueError("Give exactly one of lead_id and contact.")
+    now = now or timezone.now()
+    _require_bookable(start, now)
+    spec = KIND_SPECS[kind]
+    with transaction.atomic():
+        if contact is not None:
+            lead = lead_ingest(partner=None, data=contact, now=now).lead
+        else:
+            assert lead_id is not None
+            lead = Lead.objects.only("pk", "candidate_id").get(pk=lead_id)
+        candidate = _candidate_locked(lead.candidate_id)
+        if Booking.objects.filter(candidate=candidate, kind=kind, status=Booking.Status.BOOKED).exists():
+            raise AlreadyBooked
+        _lock_day(start)
+        booking_id = uuid.uuid4()
+        token, token_hash, salt = manage_token_new(booking_id=booking_id)
+        booking = Booking(
+            id=booking_id,
+            candidate_id=candidate.pk,
+            lead_id=lead.pk,
+            kind=kind,
+            mode=mode,
+            start_at=start,
+            end_at=start + spec.length,
+            blocked_until=start + spec.length + spec.buffer,
+            notes=notes,
+            language=language,
+            manage_token_hash=token_hash,
+            manage_token_salt=salt,
+        )
+        for advisor_id in advisors_free_at(start=start, kind=kind, now=now, preferred=candidate.advisor_id):
+            booking.advisor_id = advisor_id
+            if _insert(booking):
+                break
+        else:
+            raise SlotUnavailable
+        if candidate.advisor_id is None:
+            # The person they will talk to becomes their advisor (lead assignment then
+            # keeps it rather than picking someone else).
+            Candidate.objects.filter(pk=candidate.pk, advisor__isnull=True).update(
+                advisor_id=booking.advisor_id, updated_at=now
+            )
+        candidate_advance_to(candidate_id=candidate.pk, stage=Candidate.Stage.CONSULTATION_BOOKED, by=None)
+        _notify(booking, kind=KIND_CONFIRMATION, now=now)
+    booking.advisor = User.objects.get(pk=booking.advisor_id)
+    return BookingCreated(booking=booking, manage_token=token)
+
+
+def _locked(booking_id: uuid.UUID) -> Booking:
+    return Booking.objects.select_for_update(of=("self",)).select_related("advisor").get(pk=booking_id)
+
+
+def _move(booking: Booking, *, advisor_id: int, start: datetime) -> bool:
+    """Move the row in one UPDATE: the new time is taken and the old one released in the
+    same statement, so there is never a moment with both or neither; a conflict leaves the
+    row as it was."""
+    spec = KIND_SPECS[booking.kind]
+    changes = {
+        "advisor_id": advisor_id,
+        "start_at": start,
+        "end_at": start + spec.length,
+        "blocked_until": start + spec.length + spec.buffer,
+    }
+    try:
+        with transaction.atomic():
+            Booking.objects.filter(pk=booking.pk).update(
+                **changes, sequence=F("sequence") + 1, updated_at=timezone.now()
+            )
+            moved = Booking(pk=booking.pk, status=booking.status, **changes)
+            _check_overlap_without_constraint(moved)
+    except (_Overlap, IntegrityError, OperationalError) as exc:
+        if not _time_taken(exc):
+            raise
+        return False
+    return True
+
+
+def booking_reschedule(*, booking_id: uuid.UUID, start: datetime, now: datetime | None = None) -> Booking:
+    """Move a future booking to ``start`` (its advisor when free there, else another).
+    The same row is updated (its SEQUENCE grows), so an old link can never make a second
+    booking. Raises BookingClosed once it has started or if it is not booked, and
+    SlotUnavailable (the booking untouched) when nobody is free at ``start``."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _locked(booking_id)
+        if booking.status != Booking.Status.BOOKED or booking.start_at <= now:
+            raise BookingClosed
+        if start == booking.start_at:
+            return booking  # nothing to move
+        _require_bookable(start, now)
+        _lock_day(start)
+        free = advisors_free_at(
+            start=start, kind=booking.kind, now=now, preferred=booking.advisor_id, exclude_booking=booking.pk
+        )
+        if not any(_move(booking, advisor_id=advisor_id, start=start) for advisor_id in free):
+            raise SlotUnavailable
+        booking.refresh_from_db()
+        # The old time's pending effects (an unsent confirmation, reminders) are moot.
+        outbox_cancel(subject=booking_subject(booking.pk))
+        _notify(booking, kind=KIND_RESCHEDULED, now=now)
+    return booking
+
+
+def booking_cancel(*, booking_id: uuid.UUID, reason: str = "", now: datetime | None = None) -> Booking:
+    """Cancel a future booking; its time is free again at once and none of its pending
+    messages (reminders included) will be sent. Cancelling again changes nothing. Raises
+    BookingClosed once the consultation has started."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _locked(booking_id)
+        if booking.status == Booking.Status.CANCELLED:
+            return booking
+        if booking.status != Booking.Status.BOOKED or booking.start_at <= now:
+            raise BookingClosed
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = now
+        booking.cancel_reason = reason
+        booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+        outbox_cancel(subject=booking_subject(booking.pk))
+        _notify(booking, kind=KIND_CANCELLED, now=now)
+    return booking
+
+
+def _mark(*, booking_id: uuid.UUID, status: str, now: datetime | None) -> Booking:
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _locked(booking_id)
+        if booking.status == status:
+            return booking
+        if booking.status not in (Booking.Status.BOOKED, Booking.Status.HELD, Booking.Status.NO_SHOW):
+            raise BookingClosed  # a cancelled booking stays cancelled
+        if booking.start_at > now:
+            raise BookingClosed  # not happened yet
+        booking.status = status
+        booking.save(update_fields=["status", "updated_at"])
+        outbox_cancel(subject=booking_subject(booking.pk))  # no reminder outlives its consultation
+    return booking
+
+
+def booking_mark_held(*, booking_id: uuid.UUID, by: User | None, now: datetime | None = None) -> Booking:
+    """The consultation took place: the candidate moves on to `consulted`."""
+    with transaction.atomic():
+        booking = _mark(booking_id=booking_id, status=Booking.Status.HELD, now=now)
+        candidate_advance_to(candidate_id=booking.candidate_id, stage=Candidate.Stage.CONSULTED, by=by)
+    return booking
+
+
+def booking_mark_no_show(*, booking_id: uuid.UUID, by: User | None, now: datetime | None = None) -> Booking:
+    """The candidate did not come. Frees the candidate to book that kind again."""
+    return _mark(booking_id=booking_id, status=Booking.Status.NO_SHOW, now=now)
