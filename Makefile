@@ -62,5 +62,5 @@ lock: $(VENV)/.installed-dev
 
 ## messages: refresh the ja catalogue from the code, then compile it (the .mo is committed).
 messages: $(VENV)/.installed-dev
-	$(PY) manage.py makemessages --locale ja --no-obsolete --no-fuzzy-matching --add-location file --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
+	$(PY) manage.py makemessages --locale ja --no-obsolete --add-location file --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
 	$(PY) manage.py compilemessages --locale ja --ignore '.venv/*'

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from consultations import pages
 from core.views import healthz
 
 api_v1 = [
@@ -12,6 +13,9 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # The candidates' pages (links in partner answers and in emails: SITE_URL + path).
+    path("book/<str:token>", pages.book, name="book"),
+    path("consultations/<str:token>", pages.manage, name="consultation-manage"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "v1"))),

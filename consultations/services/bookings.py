@@ -196,6 +196,8 @@ def booking_create(
             assert lead_id is not None
             lead = Lead.objects.only("pk", "candidate_id").get(pk=lead_id)
         candidate = _candidate_locked(lead.candidate_id)
+        if candidate.erased_at is not None:  # their data is gone: the old link must not revive it
+            raise Lead.DoesNotExist
         if Booking.objects.filter(candidate=candidate, kind=kind, status=Booking.Status.BOOKED).exists():
             raise AlreadyBooked
         _lock_day(start)

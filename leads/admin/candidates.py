@@ -35,6 +35,7 @@ from leads.admin.filters import (
     PrefectureFilter,
     UpcomingConsultationFilter,
 )
+from leads.admin.privacy import PRIVACY_ACTIONS
 from leads.models import Candidate, FollowUpTask, Lead
 from leads.normalize import NormalizationError, kana_to_katakana, normalize_phone
 from leads.selectors_timeline import candidate_timeline
@@ -100,6 +101,7 @@ class CandidateAdmin(CachedForeignKeyChoicesMixin, CandidateActions):
         "reopen",
         "export_csv",
         "merge_duplicates",
+        *PRIVACY_ACTIONS,
     )
     fieldsets = (
         (

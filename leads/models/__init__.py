@@ -12,6 +12,7 @@ from leads.models.candidates import (
 )
 from leads.models.leads import Lead
 from leads.models.partners import ApiKey, Partner
+from leads.models.privacy import ErasureRecord
 from leads.models.workspace import CandidateCertification, FollowUpTask, TimelineEvent, WorkHistoryEntry
 
 # For drf-spectacular's ENUM_NAME_OVERRIDES, which needs a module-level path.
@@ -23,6 +24,7 @@ __all__ = [
     "Candidate",
     "CandidateCertification",
     "ContactChannel",
+    "ErasureRecord",
     "FollowUpTask",
     "Language",
     "Lead",

@@ -174,6 +174,9 @@ class Candidate(TimestampedModel):
         default=ContactChannel.PHONE,
     )
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.JA)
+    # Set once the person's data has been erased (leads.services.privacy); the row stays
+    # so that partners' counts and funnels stay right.
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("candidate")

@@ -1,0 +1,28 @@
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from leads.services.privacy import person_export, person_find
+
+
+def add_person_arguments(parser: CommandParser) -> None:
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", help="The person's email address, in any case.")
+    who.add_argument("--phone", help="The person's phone number, in any usual form.")
+
+
+class Command(BaseCommand):
+    help = (
+        "Print as JSON everything held about a person (an APPI disclosure request), found by "
+        "email or phone. Exit 1 if nobody is found."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_person_arguments(parser)
+
+    def handle(self, *args: Any, email: str | None, phone: str | None, **options: Any) -> None:
+        candidate = person_find(email=email, phone=phone)
+        if candidate is None:
+            raise CommandError("Nobody with this email or phone is known.", returncode=1)
+        self.stdout.write(json.dumps(person_export(candidate=candidate), ensure_ascii=False, indent=2))

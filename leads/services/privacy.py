@@ -1,0 +1,376 @@
+"""Disclosure and erasure of a person's data (APPI requests; CONTRACT section 1).
+
+- `person_find` finds the person by email or phone, normalised as at intake, on the
+  candidate or on any lead's copy of the contact.
+- `person_export` gathers everything held about them as JSON-ready data.
+- `person_erase` erases it for good in one transaction, keeping the rows, ids, stages and
+  partners so that partners' counts and funnels stay right, and records the erasure
+  (`ErasureRecord`) without the erased data.
+
+Apps that hang their own rows on a candidate and depend on leads (consultations' bookings,
+roles' applications) register from their AppConfig.ready(), as with MERGE_HOOKS:
+
+    privacy_register(name="bookings", exporter=bookings_export, eraser=bookings_erase)
+
+An exporter returns the person's rows as JSON-ready dicts; an eraser blanks them, cancels
+their pending outbox rows (`outbox_cancel(subject=...)`) and returns how many rows it erased.
+Erasers run inside the erasure's transaction and must be safe to run twice.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from core.business_time import BUSINESS_TZ
+from core.models import OutboxMessage
+from core.outbox import outbox_cancel
+from leads.models import (
+    Candidate,
+    CandidateCertification,
+    ErasureRecord,
+    FollowUpTask,
+    Lead,
+    TimelineEvent,
+    WorkHistoryEntry,
+)
+from leads.normalize import NormalizationError, normalize_email, normalize_phone
+from leads.services.pipeline import candidate_close
+
+Exporter = Callable[[Candidate], list[dict[str, Any]]]
+Eraser = Callable[[Candidate], int]
+PRIVACY_EXPORTERS: dict[str, Exporter] = {}
+PRIVACY_ERASERS: dict[str, Eraser] = {}
+
+
+def privacy_register(*, name: str, exporter: Exporter | None = None, eraser: Eraser | None = None) -> None:
+    """Register another app's exporter and/or eraser under `name` (the key of its part of
+    the export and of the erasure counts). Registering the same function again is harmless."""
+    for registry, function in ((PRIVACY_EXPORTERS, exporter), (PRIVACY_ERASERS, eraser)):
+        if function is None:
+            continue
+        if registry.get(name, function) is not function:
+            raise RuntimeError(f"Two privacy hooks named {name!r}")
+        registry[name] = function  # type: ignore[assignment]
+
+
+# --- finding --------------------------------------------------------------------------------
+
+
+def person_find(*, email: str | None = None, phone: str | None = None) -> Candidate | None:
+    """The (not yet erased) candidate with this email or phone, normalised as at intake; also
+    found through a lead's copy of the contact (the candidate's own may have changed since).
+    A value that cannot be normalised matches nobody."""
+    match = Q()
+    try:
+        if email:
+            match |= Q(email=normalize_email(email))
+        if phone:
+            match |= Q(phone=normalize_phone(phone))
+    except NormalizationError:
+        return None
+    if not match:
+        return None
+    live = Candidate.objects.filter(erased_at__isnull=True)
+    found = live.filter(match).order_by("created_at").first()
+    if found is None:
+        found = (
+            live.filter(pk__in=Lead.objects.filter(match).values("candidate_id"))
+            .order_by("created_at")
+            .first()
+        )
+    return found
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return timezone.localtime(value, BUSINESS_TZ).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _fields(obj: models.Model, names: Iterable[str]) -> dict[str, Any]:
+    return {name: _json(getattr(obj, name)) for name in names}
+
+
+def _display_name(user: User | None) -> str | None:
+    # Staff appear by the name they show to candidates; nothing else about them.
+    return user.display_name if user is not None else None
+
+
+PROFILE_EXPORT = (
+    "id",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "email",
+    "phone",
+    "birth_date",
+    "prefecture",
+    "current_occupation",
+    "desired_roles",
+    "certifications",
+    "strengths",
+    "motivation",
+    "word_level",
+    "excel_level",
+    "has_desk_experience",
+    "desired_prefectures",
+    "min_annual_salary",
+    "wants_weekends_off",
+    "max_overtime_hours",
+    "remote_wish",
+    "contact_channel",
+    "language",
+    "stage",
+    "is_closed",
+    "closed_reason",
+    "last_contacted_at",
+    "created_at",
+    "updated_at",
+)
+LEAD_EXPORT = (
+    "id",
+    "external_id",
+    "created_at",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "email",
+    "phone",
+    "birth_date",
+    "prefecture",
+    "current_occupation",
+    "desired_roles",
+    "certifications",
+    "message",
+    "source_url",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "raw_payload",
+)
+
+
+def person_export(*, candidate: Candidate) -> dict[str, Any]:
+    """Everything held about the person, JSON-ready (times in +09:00). Other people appear
+    only as an advisor's display name."""
+    leads = Lead.objects.filter(candidate=candidate).select_related("partner").order_by("created_at")
+    timeline = (
+        TimelineEvent.objects.filter(candidate=candidate)
+        .select_related("actor")
+        .order_by("occurred_at", "id")
+    )
+    tasks = (
+        FollowUpTask.objects.filter(candidate=candidate).select_related("advisor").order_by("due_at", "id")
+    )
+    certifications = CandidateCertification.objects.filter(candidate=candidate).select_related(
+        "certification"
+    )
+    export: dict[str, Any] = {
+        "exported_at": _json(timezone.now()),
+        "profile": {**_fields(candidate, PROFILE_EXPORT), "advisor": _display_name(candidate.advisor)},
+        "leads": [
+            {
+                **_fields(lead, LEAD_EXPORT),
+                "partner": {"slug": lead.partner.slug, "name": lead.partner.name} if lead.partner else None,
+                "consent": {
+                    "privacy_policy_version": lead.consent_policy_version,
+                    "agreed_at": _json(lead.consent_agreed_at),
+                    "third_party_provision": lead.consent_third_party_provision,
+                },
+            }
+            for lead in leads
+        ],
+        "timeline": [
+            {
+                **_fields(event, ("kind", "occurred_at", "data", "note")),
+                "by": _display_name(event.actor),
+            }
+            for event in timeline
+        ],
+        "work_history": [
+            _fields(
+                job,
+                ("occupation", "employer_name", "job_title", "years", "months", "is_current", "description"),
+            )
+            for job in WorkHistoryEntry.objects.filter(candidate=candidate)
+        ],
+        "certifications": [
+            {
+                "code": record.certification.code,
+                "name": str(record.certification.name),
+                **_fields(record, ("status", "exam_date")),
+            }
+            for record in certifications
+        ],
+        "followup_tasks": [
+            {
+                **_fields(task, ("title", "due_at", "done_at", "source")),
+                "advisor": _display_name(task.advisor),
+            }
+            for task in tasks
+        ],
+    }
+    for name, exporter in PRIVACY_EXPORTERS.items():
+        export[name] = exporter(candidate)
+    return export
+
+
+# --- erasure --------------------------------------------------------------------------------
+
+# What stays on an erased candidate and its leads: ids, links, pipeline and consent facts,
+# times. Every other field goes back to its default, so a personal field added later is
+# erased without anyone remembering to list it here.
+CANDIDATE_KEEP = frozenset(
+    {
+        "id",
+        "created_at",
+        "updated_at",
+        "advisor",
+        "stage",
+        "is_closed",
+        "closed_reason",
+        "partner_status",
+        "partner_status_changed_at",
+        "credited_lead",
+        "last_contacted_at",
+        "erased_at",
+    }
+)
+LEAD_KEEP = frozenset(
+    {
+        "id",
+        "partner",
+        "candidate",
+        "external_id",  # the partner's own reference: a resent lead is still recognised
+        "existing_candidate",
+        "consent_policy_version",
+        "consent_agreed_at",
+        "consent_third_party_provision",
+        "created_at",
+    }
+)
+# Timeline details that are system vocabulary (stages, reasons, call outcomes, ids) and
+# keep the history of the funnel; every other kind's details are cleared.
+TIMELINE_KEEP_DATA = (
+    TimelineEvent.Kind.STAGE_CHANGED,
+    TimelineEvent.Kind.CLOSED,
+    TimelineEvent.Kind.REOPENED,
+    TimelineEvent.Kind.CALL,
+    TimelineEvent.Kind.MERGED,
+)
+ERASED_NAME = "-"
+
+
+def erased_email(*, candidate_id: uuid.UUID) -> str:
+    """The placeholder contact of an erased person. The "has a contact" check constraints
+    need an email or a phone, and the candidate's email is unique: a `.invalid` address
+    (RFC 6761: never resolves, so nothing can ever be sent to it) made of the candidate's
+    own id is unique, valid for EmailField, and says nothing about the person."""
+    return f"erased-{candidate_id.hex}@erased.invalid"
+
+
+def _blanked(model: type[models.Model], keep: frozenset[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in model._meta.concrete_fields:
+        if field.name in keep or field.primary_key:
+            continue
+        default = field.get_default()
+        if default is None and not field.null:
+            raise RuntimeError(f"{model.__name__}.{field.name} has no blank value: list it as kept")
+        values[field.name] = default
+    return values
+
+
+def _log_entries_scrub(*, candidate: Candidate, lead_ids: list[uuid.UUID]) -> int:
+    """The admin's history keeps each object's str() (a name, a task title) and the changed
+    fields; blank them for the person's objects."""
+
+    def ids_of(model: type[models.Model]) -> list[str]:
+        return [
+            str(pk) for pk in model._default_manager.filter(candidate=candidate).values_list("pk", flat=True)
+        ]
+
+    objects: list[tuple[type[models.Model], list[str]]] = [
+        (Candidate, [str(candidate.pk)]),
+        (Lead, [str(pk) for pk in lead_ids]),
+        (FollowUpTask, ids_of(FollowUpTask)),
+        (WorkHistoryEntry, ids_of(WorkHistoryEntry)),
+        (TimelineEvent, ids_of(TimelineEvent)),
+    ]
+    match = Q(pk__in=[])
+    for model, ids in objects:
+        if ids:
+            match |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=ids)
+    return LogEntry.objects.filter(match).update(object_repr=ERASED_NAME, change_message="")
+
+
+@transaction.atomic
+def person_erase(*, candidate: Candidate, requested_by: str, by: User | None) -> ErasureRecord:
+    """Erase the person's data for good, keep the anonymous rows, close the candidate (the
+    last stage reached stays, so funnels count it) and record the erasure. A second call for
+    the same person changes nothing and returns the first record."""
+    locked = Candidate.objects.select_for_update(of=("self",)).get(pk=candidate.pk)
+    if locked.erased_at is not None:
+        previous = ErasureRecord.objects.filter(candidate_id=locked.pk).first()
+        if previous is not None:
+            return previous
+    now = timezone.now()
+    if not locked.is_closed and locked.stage != Candidate.Stage.PLACED:
+        candidate_close(candidate_id=locked.pk, reason=Candidate.ClosedReason.NOT_INTERESTED, by=by)
+
+    counts: dict[str, int] = {}
+    # Other apps first, while the candidate still reads as before (they may match on it).
+    for name, eraser in PRIVACY_ERASERS.items():
+        counts[name] = eraser(locked)
+
+    lead_ids = list(Lead.objects.filter(candidate_id=locked.pk).values_list("pk", flat=True))
+    placeholder = erased_email(candidate_id=locked.pk)
+    counts["admin_log_entries"] = _log_entries_scrub(candidate=locked, lead_ids=lead_ids)
+    counts["candidate"] = Candidate.objects.filter(pk=locked.pk).update(
+        **{
+            **_blanked(Candidate, CANDIDATE_KEEP),
+            "family_name": ERASED_NAME,
+            "email": placeholder,
+            "erased_at": now,
+            "updated_at": now,
+        }
+    )
+    counts["leads"] = Lead.objects.filter(pk__in=lead_ids).update(
+        **{**_blanked(Lead, LEAD_KEEP), "family_name": ERASED_NAME, "email": placeholder}
+    )
+    events = TimelineEvent.objects.filter(candidate_id=locked.pk)
+    counts["timeline_events"] = events.update(note="")
+    events.exclude(kind__in=TIMELINE_KEEP_DATA).update(data={})
+    counts["work_history"] = WorkHistoryEntry.objects.filter(candidate_id=locked.pk).update(
+        employer_name="", job_title="", description=""
+    )
+    tasks = FollowUpTask.objects.filter(candidate_id=locked.pk)
+    counts["followup_tasks"] = tasks.update(title=ERASED_NAME)
+    # Nobody is to call an erased person back: open tasks leave the advisors' lists.
+    tasks.filter(done_at__isnull=True).update(done_at=now)
+
+    subjects = [f"lead:{pk}" for pk in lead_ids]
+    counts["outbox_cancelled"] = sum(outbox_cancel(subject=subject) for subject in subjects)
+    # A delivery error may quote an address; ids-only payloads stay as they are.
+    OutboxMessage.objects.filter(subject__in=subjects).exclude(last_error="").update(last_error="")
+
+    return ErasureRecord.objects.create(
+        candidate_id=locked.pk, erased_at=now, erased_by=by, requested_by=requested_by, counts=counts
+    )
