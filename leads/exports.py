@@ -9,24 +9,11 @@ from datetime import date, datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from leads.models import Candidate, Lead
+from leads.models import LEAD_SIGN_UP_FIELDS, Candidate, Lead
 from leads.selectors_workspace import age_on
 
 BOM = "\ufeff"  # Excel opens UTF-8 CSV correctly only with it
-ITEM_FIELDS = (
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "email",
-    "phone",
-    "birth_date",
-    "prefecture",
-    "current_occupation",
-    "desired_roles",
-    "certifications",
-    "message",
-)
+ITEM_FIELDS = LEAD_SIGN_UP_FIELDS
 HEADER = (
     "received_at",
     "lead_id",

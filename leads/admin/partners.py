@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from leads.exports import provision_csv
-from leads.models import ApiKey, Lead, Partner
+from leads.models import LEAD_SIGN_UP_FIELDS, ApiKey, Lead, Partner
 from leads.services.partners import (
     api_key_issue,
     api_key_revoke,
@@ -152,18 +152,7 @@ LEAD_FIELDS = (
     "external_id",
     "created_at",
     "existing_candidate",
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "email",
-    "phone",
-    "birth_date",
-    "prefecture",
-    "current_occupation",
-    "desired_roles",
-    "certifications",
-    "message",
+    *LEAD_SIGN_UP_FIELDS,
     "consent_policy_version",
     "consent_agreed_at",
     "consent_third_party_provision",

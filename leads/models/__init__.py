@@ -10,7 +10,7 @@ from leads.models.candidates import (
     validate_prefecture_codes,
     validate_strengths,
 )
-from leads.models.leads import Lead
+from leads.models.leads import LEAD_SIGN_UP_FIELDS, Lead
 from leads.models.partners import ApiKey, Partner
 from leads.models.privacy import ErasureRecord
 from leads.models.workspace import CandidateCertification, FollowUpTask, TimelineEvent, WorkHistoryEntry
@@ -19,6 +19,7 @@ from leads.models.workspace import CandidateCertification, FollowUpTask, Timelin
 PARTNER_STATUS_CHOICES = Candidate.PartnerStatus.choices
 
 __all__ = [
+    "LEAD_SIGN_UP_FIELDS",
     "PARTNER_STATUS_CHOICES",
     "ApiKey",
     "Candidate",

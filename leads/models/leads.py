@@ -75,3 +75,21 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+# The person's items a sign-up carries (what a partner provides about them): the third-party
+# provision record lists them, the privacy export shows them, the admin displays them.
+LEAD_SIGN_UP_FIELDS = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "email",
+    "phone",
+    "birth_date",
+    "prefecture",
+    "current_occupation",
+    "desired_roles",
+    "certifications",
+    "message",
+)

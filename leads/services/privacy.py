@@ -33,6 +33,7 @@ from core.business_time import BUSINESS_TZ
 from core.models import OutboxMessage
 from core.outbox import outbox_cancel
 from leads.models import (
+    LEAD_SIGN_UP_FIELDS,
     Candidate,
     CandidateCertification,
     ErasureRecord,
@@ -147,18 +148,7 @@ LEAD_EXPORT = (
     "id",
     "external_id",
     "created_at",
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "email",
-    "phone",
-    "birth_date",
-    "prefecture",
-    "current_occupation",
-    "desired_roles",
-    "certifications",
-    "message",
+    *LEAD_SIGN_UP_FIELDS,
     "source_url",
     "utm_source",
     "utm_medium",
