@@ -1,11 +1,11 @@
 """A candidate on a phone: opens the booking link from a lead, books, then cancels."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from accounts.models import Groups
 from consultations.models import Booking
@@ -14,7 +14,7 @@ from tests.browser.conftest import screenshot
 from tests.partners import lead_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def test_a_candidate_books_and_cancels_on_a_phone(live_server, browser: Browser, make_partner):
@@ -40,7 +40,8 @@ def test_a_candidate_books_and_cancels_on_a_phone(live_server, browser: Browser,
     expect(page.locator("dl")).to_contain_text("佐藤 美咲")
     screenshot(page, "phone-booking-confirmed")
     booking = Booking.objects.get()
-    assert booking.start_at == timezone.datetime.fromisoformat(chosen)
+    assert chosen is not None
+    assert booking.start_at == datetime.fromisoformat(chosen)
     assert booking.start_at > timezone.now() + timedelta(hours=2)  # minimum notice
 
     page.fill("#reason", "都合が悪くなりました")
