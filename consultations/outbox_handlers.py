@@ -5,14 +5,16 @@ the .ics attached. Each handler first checks that the message still applies (a c
 for a booking cancelled meanwhile is skipped, not sent); a candidate without an email
 address (phone only, or erased) is skipped too."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from consultations.calendar import booking_ics
 from consultations.models import Booking
-from consultations.services.bookings import KIND_CANCELLED, KIND_CONFIRMATION, KIND_RESCHEDULED
+from consultations.services.bookings import KIND_CANCELLED, KIND_CONFIRMATION, KIND_REMINDER, KIND_RESCHEDULED
 from consultations.tokens import manage_token_rebuild, manage_url_for
 from core.business_time import BUSINESS_TZ
 from core.models import OutboxMessage
@@ -57,3 +59,31 @@ def booking_email_send(message: OutboxMessage) -> Outcome:
 
 for _kind in TEMPLATES:
     outbox_handler(_kind)(booking_email_send)
+
+
+@outbox_handler(KIND_REMINDER)
+def booking_reminder_send(message: OutboxMessage) -> Outcome:
+    """A reminder goes out only for the booking as it still is: booked, at the start it was
+    written for, not yet begun. Anything else is skipped (or expired, once too late)."""
+    booking = Booking.objects.select_related("advisor", "candidate").get(pk=message.payload["booking_id"])
+    written_for = datetime.fromisoformat(str(message.payload["start"]))
+    if booking.status != Booking.Status.BOOKED or booking.start_at != written_for:
+        return Outcome.SKIPPED
+    if timezone.now() >= booking.start_at:
+        return Outcome.EXPIRED
+    if not booking.candidate.email:
+        return Outcome.SKIPPED
+    token = manage_token_rebuild(
+        booking_id=booking.pk, salt=booking.manage_token_salt, token_hash=booking.manage_token_hash
+    )
+    context = {
+        "booking": booking,
+        "candidate": booking.candidate,
+        "manage_url": manage_url_for(token=token) if token else None,
+        "business_tz": BUSINESS_TZ,
+    }
+    with translation.override(booking.language):
+        subject = render_to_string("consultations/email/booking_reminder_subject.txt", context).strip()
+        body = render_to_string("consultations/email/booking_reminder_body.txt", context)
+    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [booking.candidate.email]).send()
+    return Outcome.SENT

@@ -37,6 +37,7 @@ BACKOFF_CAP = timedelta(hours=1)
 class Outcome(Enum):
     SENT = "sent"
     SKIPPED = "skipped"
+    EXPIRED = "expired"  # it would arrive too late to be of use
 
 
 class TransientError(Exception):
@@ -67,10 +68,12 @@ class OutboxItem:
     due_at: datetime
     payload: dict[str, object] = field(default_factory=dict)
     version: int = 1
+    variant: str = ""  # several rows of one kind, subject and version (e.g. 24h and 1h)
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.subject}:{self.version}"
+        key = f"{self.kind}:{self.subject}:{self.version}"
+        return f"{key}:{self.variant}" if self.variant else key
 
 
 def outbox_enqueue(*, items: Iterable[OutboxItem]) -> None:
@@ -171,6 +174,9 @@ def _deliver(message: OutboxMessage, token: uuid.UUID, now: datetime, result: Sw
     if outcome is Outcome.SENT:
         _finish(message, token, state=OutboxMessage.State.SENT, sent_at=timezone.now(), last_error="")
         result.sent += 1
+    elif outcome is Outcome.EXPIRED:
+        _finish(message, token, state=OutboxMessage.State.EXPIRED)
+        result.skipped += 1
     else:
         _finish(message, token, state=OutboxMessage.State.SKIPPED)
         result.skipped += 1

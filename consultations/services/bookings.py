@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -36,6 +37,7 @@ from consultations.selectors import advisors_free_at, booking_window
 from consultations.tokens import manage_token_new
 from core.business_time import BUSINESS_TZ
 from core.outbox import OutboxItem, outbox_cancel, outbox_enqueue
+from core.quiet_hours import candidate_delivery_time
 from core.tasks import outbox_kick_on_commit
 from leads.models import Candidate, Lead
 from leads.services.intake import LeadInput, lead_ingest
@@ -44,6 +46,7 @@ from leads.services.pipeline import candidate_advance_to
 KIND_CONFIRMATION = "booking.confirmation"
 KIND_RESCHEDULED = "booking.rescheduled"
 KIND_CANCELLED = "booking.cancelled"
+KIND_REMINDER = "booking.reminder"
 CANDIDATE_CONSTRAINT = "booking_one_booked_per_candidate_kind"
 OVERLAP_CONSTRAINT = "booking_advisor_no_overlap"  # migration 0004, PostgreSQL only
 DEADLOCK = "40P01"
@@ -134,6 +137,30 @@ def _notify(booking: Booking, *, kind: str, now: datetime) -> None:
     )
     outbox_enqueue(items=[item])
     outbox_kick_on_commit()
+
+
+def _schedule_reminders(booking: Booking, *, now: datetime) -> None:
+    """The candidate's reminders (CONSULTATION_REMINDER_OFFSETS before the start, 24 h and
+    1 h by default), written with the booking. One falling in quiet hours waits for their
+    end; one that would then come after the start, or is already past, is not written.
+    Each row remembers the start it is about, so a moved booking's old rows can never be
+    mistaken for current ones (they are cancelled as well)."""
+    items = []
+    for offset in settings.CONSULTATION_REMINDER_OFFSETS:
+        due = candidate_delivery_time(due=booking.start_at - offset, deadline=booking.start_at)
+        if due is None or due <= now:
+            continue
+        items.append(
+            OutboxItem(
+                kind=KIND_REMINDER,
+                subject=booking_subject(booking.pk),
+                due_at=due,
+                payload={"booking_id": str(booking.pk), "start": booking.start_at.isoformat()},
+                version=booking.sequence + 1,
+                variant=f"{int(offset.total_seconds())}s",
+            )
+        )
+    outbox_enqueue(items=items)
 
 
 def _candidate_locked(candidate_id: uuid.UUID) -> Candidate:
@@ -231,6 +258,7 @@ def booking_create(
             )
         candidate_advance_to(candidate_id=candidate.pk, stage=Candidate.Stage.CONSULTATION_BOOKED, by=None)
         _notify(booking, kind=KIND_CONFIRMATION, now=now)
+        _schedule_reminders(booking, now=now)
     booking.advisor = User.objects.get(pk=booking.advisor_id)
     return BookingCreated(booking=booking, manage_token=token)
 
@@ -287,6 +315,7 @@ def booking_reschedule(*, booking_id: uuid.UUID, start: datetime, now: datetime 
         # The old time's pending effects (an unsent confirmation, reminders) are moot.
         outbox_cancel(subject=booking_subject(booking.pk))
         _notify(booking, kind=KIND_RESCHEDULED, now=now)
+        _schedule_reminders(booking, now=now)
     return booking
 
 

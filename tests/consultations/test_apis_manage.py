@@ -167,7 +167,11 @@ def test_reschedule_replaces_the_pending_messages(api, booked):
     rows = OutboxMessage.objects.filter(subject=f"booking:{booking.pk}").order_by("created_at", "pk")
     assert [(r.kind, r.key.rsplit(":", 1)[1], r.state) for r in rows] == [
         ("booking.confirmation", "1", "cancelled"),
+        ("booking.reminder", "86400s", "cancelled"),
+        ("booking.reminder", "3600s", "cancelled"),
         ("booking.rescheduled", "2", "pending"),
+        ("booking.reminder", "86400s", "pending"),
+        ("booking.reminder", "3600s", "pending"),
     ]
 
 
@@ -198,7 +202,8 @@ def test_reschedule_to_a_taken_time_leaves_the_booking_untouched(api, booked):
         0,
         "booked",
     )
-    assert OutboxMessage.objects.filter(subject=f"booking:{booking.pk}", state="pending").count() == 1
+    # The confirmation and the two reminders, as written at booking: nothing changed.
+    assert OutboxMessage.objects.filter(subject=f"booking:{booking.pk}", state="pending").count() == 3
 
 
 def test_reschedule_to_another_advisor_when_its_own_is_busy(api, booked):

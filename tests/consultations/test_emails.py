@@ -96,7 +96,11 @@ def test_a_cancellation_sends_a_cancelling_ics_and_nothing_stale(api, token):
 
     (message,) = _booking_mail()  # the unsent confirmation was cancelled with the booking
     states = dict(OutboxMessage.objects.filter(subject__startswith="booking:").values_list("kind", "state"))
-    assert states == {"booking.confirmation": "cancelled", "booking.cancelled": "sent"}
+    assert states == {
+        "booking.confirmation": "cancelled",
+        "booking.reminder": "cancelled",
+        "booking.cancelled": "sent",
+    }
     assert message.subject == "【キャンセル】2026-11-24 10:00 キャリア相談"
     mimetype, calendar = _ics(message)
     assert mimetype == "text/calendar; method=CANCEL; charset=UTF-8"
