@@ -8,14 +8,16 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import Groups, User
 from core.models import OutboxMessage
 from core.outbox import Outcome, TransientError, outbox_handler
-from leads.models import Candidate, Lead
+from leads.models import Candidate, FollowUpTask, Lead
 from leads.services.assignment import candidate_assign_if_unassigned
-from leads.services.intake import KIND_ASSIGN, KIND_CONTACT_SLA
+from leads.services.followups import followup_task_create
+from leads.services.intake import KIND_ASSIGN, KIND_CONTACT_24H, KIND_CONTACT_ESCALATION, KIND_CONTACT_SLA
 
 
 def _send_to_staff(*, recipients: list[str], template: str, context: dict[str, object]) -> None:
@@ -54,19 +56,47 @@ def _still_uncontacted(lead: Lead, candidate: Candidate) -> bool:
     return candidate.last_contacted_at is None or candidate.last_contacted_at < lead.created_at
 
 
-@outbox_handler(KIND_CONTACT_SLA)
-def lead_contact_sla_follow_up(message: OutboxMessage) -> Outcome:
+def _managers() -> list[str]:
+    return list(
+        User.objects.filter(is_active=True, groups__name=Groups.MANAGERS).values_list("email", flat=True)
+    )
+
+
+def _contact_follow_up(message: OutboxMessage, *, escalate: bool) -> Outcome:
+    """Remind the advisor of a lead still uncontacted (and give them a follow-up task), or,
+    when escalating or when nobody is assigned, tell the managers."""
     lead = Lead.objects.select_related("partner", "candidate__advisor").get(pk=message.payload["lead_id"])
     candidate = lead.candidate
     if not _still_uncontacted(lead, candidate):
         return Outcome.SKIPPED
-    if candidate.advisor is not None:
-        recipients = [candidate.advisor.email]
-    else:  # nobody to remind yet: the managers hear about it
-        recipients = list(
-            User.objects.filter(is_active=True, groups__name=Groups.MANAGERS).values_list("email", flat=True)
+    advisor = candidate.advisor
+    recipients = _managers() if escalate or advisor is None else [advisor.email]
+    if not recipients:
+        raise TransientError("nobody to notify about an uncontacted lead")
+    if advisor is not None and not escalate:
+        followup_task_create(
+            candidate_id=candidate.pk,
+            advisor_id=advisor.pk,
+            due_at=timezone.now(),
+            title=str(_("First contact with a new lead is overdue")),
+            source=FollowUpTask.Source.CONTACT_SLA,
+            key=message.key,  # a repeated delivery does not make a second task
         )
-        if not recipients:
-            raise TransientError("no advisor and no manager to notify")
-    _send_to_staff(recipients=recipients, template="contact_sla", context=_context(lead, candidate))
+    template = "contact_escalation" if escalate else "contact_sla"
+    _send_to_staff(recipients=recipients, template=template, context=_context(lead, candidate))
     return Outcome.SENT
+
+
+@outbox_handler(KIND_CONTACT_SLA)
+def lead_contact_sla_follow_up(message: OutboxMessage) -> Outcome:
+    return _contact_follow_up(message, escalate=False)
+
+
+@outbox_handler(KIND_CONTACT_24H)
+def lead_contact_24h_follow_up(message: OutboxMessage) -> Outcome:
+    return _contact_follow_up(message, escalate=False)
+
+
+@outbox_handler(KIND_CONTACT_ESCALATION)
+def lead_contact_escalation(message: OutboxMessage) -> Outcome:
+    return _contact_follow_up(message, escalate=True)

@@ -8,7 +8,7 @@ and notice, the contact-SLA follow-up) is written to the outbox in the same tran
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +23,9 @@ from leads.models import Candidate, Lead, Partner
 
 KIND_ASSIGN = "lead.assign"
 KIND_CONTACT_SLA = "lead.contact_sla"
+KIND_CONTACT_24H = "lead.contact_24h"
+KIND_CONTACT_ESCALATION = "lead.contact_escalation"
+DAY = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,14 @@ def lead_ingest(*, partner: Partner | None, data: LeadInput, now: datetime | Non
                     kind=KIND_CONTACT_SLA,
                     subject=subject,
                     due_at=business_time_add(now, settings.LEAD_CONTACT_SLA),
+                    payload=payload,
+                ),
+                # Still not contacted a day later: the advisor again, then the managers.
+                OutboxItem(kind=KIND_CONTACT_24H, subject=subject, due_at=now + DAY, payload=payload),
+                OutboxItem(
+                    kind=KIND_CONTACT_ESCALATION,
+                    subject=subject,
+                    due_at=business_time_add(now + DAY, settings.LEAD_CONTACT_SLA),
                     payload=payload,
                 ),
             ]

@@ -53,11 +53,15 @@ def test_it_records_the_after_effects_in_the_same_transaction(partner):
 
     lead = Lead.objects.get()
     rows = {m.kind: m for m in OutboxMessage.objects.all()}
-    assert set(rows) == {"lead.assign", "lead.contact_sla"}
-    assert rows["lead.assign"].payload == {"lead_id": str(lead.id)}
-    assert timezone.localtime(rows["lead.assign"].due_at).isoformat() == "2026-11-24T10:00:00+09:00"
-    # Two business hours later.
-    assert timezone.localtime(rows["lead.contact_sla"].due_at).isoformat() == "2026-11-24T12:00:00+09:00"
+    kinds = ["lead.assign", "lead.contact_sla", "lead.contact_24h", "lead.contact_escalation"]
+    assert {kind: row.payload for kind, row in rows.items()} == {k: {"lead_id": str(lead.id)} for k in kinds}
+    due = {kind: timezone.localtime(row.due_at).isoformat() for kind, row in rows.items()}
+    assert due == {
+        "lead.assign": "2026-11-24T10:00:00+09:00",
+        "lead.contact_sla": "2026-11-24T12:00:00+09:00",  # two business hours later
+        "lead.contact_24h": "2026-11-25T10:00:00+09:00",
+        "lead.contact_escalation": "2026-11-25T12:00:00+09:00",  # then two business hours more
+    }
 
 
 def test_the_contact_sla_counts_business_hours_only(partner):

@@ -15,7 +15,7 @@ from config.celery import app
 from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from core.tasks import outbox_sweep_task
-from leads.models import Candidate
+from leads.models import Candidate, FollowUpTask
 from leads.services.pipeline import candidate_call_log
 from tests.leads.conftest import lead_body
 
@@ -152,6 +152,8 @@ def test_a_dead_broker_neither_fails_nor_loses_a_lead(partner, advisors, broker_
     assert set(OutboxMessage.objects.values_list("kind", "state")) == {
         ("lead.assign", "pending"),
         ("lead.contact_sla", "pending"),
+        ("lead.contact_24h", "pending"),
+        ("lead.contact_escalation", "pending"),
     }
     assert Candidate.objects.get().advisor is None
 
@@ -170,3 +172,45 @@ def test_a_dead_broker_neither_fails_nor_loses_a_lead(partner, advisors, broker_
     assert OutboxMessage.objects.get(kind="lead.assign").state == "sent"
     assert Candidate.objects.get().advisor in advisors
     assert len(mail.outbox) == 1
+
+
+def test_a_lead_still_uncontacted_a_day_later_reminds_the_advisor_then_the_managers(partner, advisors):
+    staff_user_create(email="boss@urakata.example", display_name="Boss", group=Groups.MANAGERS)
+    with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):
+        partner.post(lead_body())
+        outbox_sweep()  # assignment
+    with time_machine.travel("2026-11-24T12:00:00+09:00", tick=False):
+        outbox_sweep()  # the contact SLA
+    with time_machine.travel("2026-11-25T10:00:00+09:00", tick=False):
+        outbox_sweep()  # 24 h
+        outbox_sweep()
+    with time_machine.travel("2026-11-25T12:00:00+09:00", tick=False):
+        outbox_sweep()  # escalation
+
+    advisor = Candidate.objects.get().advisor
+    assert advisor is not None
+    assert [m.to for m in mail.outbox] == [
+        [advisor.email],
+        [advisor.email],
+        [advisor.email],
+        ["boss@urakata.example"],
+    ]
+    assert mail.outbox[-1].subject == "【エスカレーション】1日経っても連絡できていないリードがあります"
+    tasks = FollowUpTask.objects.order_by("created_at")
+    assert [(t.advisor, t.source, t.title) for t in tasks] == [
+        (advisor, "contact_sla", "新しいリードへの初回連絡が遅れています"),
+        (advisor, "contact_sla", "新しいリードへの初回連絡が遅れています"),
+    ]
+
+
+def test_a_contacted_lead_is_neither_reminded_nor_escalated_later(partner, advisors):
+    with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):
+        partner.post(lead_body())
+        outbox_sweep()
+        candidate_call_log(candidate_id=Candidate.objects.get().pk, outcome="reached", by=None)
+    mail.outbox.clear()
+    with time_machine.travel("2026-11-26T10:00:00+09:00", tick=False):
+        assert str(outbox_sweep()) == "sent=0 skipped=3 failed=0"
+
+    assert mail.outbox == []
+    assert FollowUpTask.objects.count() == 0

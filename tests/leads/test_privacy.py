@@ -204,7 +204,8 @@ def test_erasure_leaves_no_personal_string_anywhere_and_keeps_the_counts(people,
     ichiro_subjects = [
         f"lead:{pk}" for pk in Lead.objects.filter(candidate=people).values_list("pk", flat=True)
     ]
-    assert pending.filter(subject__in=ichiro_subjects).count() == 4  # assignment + SLA per lead
+    # Per lead: assignment, the contact SLA, the 24 h follow-up and the escalation.
+    assert pending.filter(subject__in=ichiro_subjects).count() == 8
     hanako_pending = pending.exclude(subject__in=ichiro_subjects).count()
     for value in ICHIRO_STRINGS:  # the scan does find what is there
         assert _tables_containing(value), value
@@ -249,7 +250,7 @@ def test_erasure_leaves_no_personal_string_anywhere_and_keeps_the_counts(people,
     assert Lead.objects.filter(candidate=people).count() == 2
     assert not FollowUpTask.objects.filter(candidate=people, done_at__isnull=True).exists()
     assert pending.filter(subject__in=ichiro_subjects).count() == 0
-    assert OutboxMessage.objects.filter(subject__in=ichiro_subjects, state="cancelled").count() == 4
+    assert OutboxMessage.objects.filter(subject__in=ichiro_subjects, state="cancelled").count() == 8
     assert pending.exclude(subject__in=ichiro_subjects).count() == hanako_pending
 
     record = ErasureRecord.objects.get()
@@ -265,7 +266,7 @@ def test_erasure_leaves_no_personal_string_anywhere_and_keeps_the_counts(people,
         "timeline_events": 4,
         "work_history": 1,
         "followup_tasks": 1,
-        "outbox_cancelled": 4,
+        "outbox_cancelled": 8,
         "bookings": 0,  # the consultations app's eraser: this person booked nothing
     }
 
