@@ -112,37 +112,12 @@ def _display_name(user: User | None) -> str | None:
     return user.display_name if user is not None else None
 
 
-PROFILE_EXPORT = (
-    "id",
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "email",
-    "phone",
-    "birth_date",
-    "prefecture",
-    "current_occupation",
-    "desired_roles",
-    "certifications",
-    "strengths",
-    "motivation",
-    "word_level",
-    "excel_level",
-    "has_desk_experience",
-    "desired_prefectures",
-    "min_annual_salary",
-    "wants_weekends_off",
-    "max_overtime_hours",
-    "remote_wish",
-    "contact_channel",
-    "language",
-    "stage",
-    "is_closed",
-    "closed_reason",
-    "last_contacted_at",
-    "created_at",
-    "updated_at",
+# Every column of the candidate, so that a field added later is disclosed without anyone
+# remembering to list it here; relations to staff and leads are shown their own way.
+PROFILE_EXPORT = tuple(
+    field.name
+    for field in Candidate._meta.concrete_fields
+    if field.name not in {"advisor", "credited_lead", "erased_at"}
 )
 LEAD_EXPORT = (
     "id",

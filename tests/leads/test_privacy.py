@@ -160,6 +160,9 @@ def test_it_exports_everything_about_the_person_and_nothing_of_anyone_else(peopl
     assert exported["profile"]["email"] == "ichiro.suzuki@example.com"
     assert exported["profile"]["phone"] == "+819011112222"
     assert exported["profile"]["advisor"] == "担当アドバイザー"
+    # Every column of the candidate is disclosed, including ones added after this test.
+    columns = {f.name for f in Candidate._meta.concrete_fields} - {"advisor", "credited_lead", "erased_at"}
+    assert columns <= set(exported["profile"])
     first, second = exported["leads"]
     assert first["partner"] == {"slug": "career-media", "name": "Career-Media"}
     assert first["consent"] == {
