@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from core.filters import StrictFilterSet
+from core.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from leads.models import Candidate, Lead
 
 
@@ -9,8 +9,8 @@ class PartnerLeadFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(
         choices=Candidate.PartnerStatus.choices, field_name="candidate__partner_status"
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gt")
-    updated_after = django_filters.IsoDateTimeFilter(method="filter_updated_after")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gt")
+    updated_after = UtcIsoDateTimeFilter(method="filter_updated_after")
 
     class Meta:
         model = Lead
