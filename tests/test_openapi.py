@@ -36,7 +36,9 @@ schema.config.generation.update(allow_extra_parameters=False)
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomize: the same examples every run, so CI is repeatable; raise max_examples or drop
+# derandomize locally to hunt for new failures (that is how the -19:18 offset was found).
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_operation_conforms_to_the_schema(case, partner_key):
     # positive_data_acceptance is left out: the API's rules (a real Japanese phone number,
     # a known prefecture, consent agreed in the past) are stricter than JSON Schema can say,
