@@ -12,7 +12,7 @@ from leads.models.candidates import (
 )
 from leads.models.leads import LEAD_SIGN_UP_FIELDS, Lead
 from leads.models.partners import ApiKey, Partner
-from leads.models.privacy import ErasureRecord
+from leads.models.privacy import AuditEntry, ErasureRecord
 from leads.models.workspace import CandidateCertification, FollowUpTask, TimelineEvent, WorkHistoryEntry
 
 # For drf-spectacular's ENUM_NAME_OVERRIDES, which needs a module-level path.
@@ -22,6 +22,7 @@ __all__ = [
     "LEAD_SIGN_UP_FIELDS",
     "PARTNER_STATUS_CHOICES",
     "ApiKey",
+    "AuditEntry",
     "Candidate",
     "CandidateCertification",
     "ContactChannel",

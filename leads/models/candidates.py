@@ -84,6 +84,8 @@ class Candidate(TimestampedModel):
         DECLINED = "declined", _("Declined")
         PLACED_ELSEWHERE = "placed_elsewhere", _("Placed elsewhere")
         DUPLICATE = "duplicate", _("Duplicate")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+        ERASED = "erased", _("Personal data erased")
 
     class PartnerStatus(models.TextChoices):
         """What a partner may see (CONTRACT section 3), derived from stage and closed."""
@@ -136,6 +138,12 @@ class Candidate(TimestampedModel):
         help_text=_("The lead whose partner is credited with this candidate's outcomes."),
     )
     last_contacted_at = models.DateTimeField(_("last contacted at"), null=True, blank=True)
+    consent_withdrawn_at = models.DateTimeField(
+        _("consent withdrawn at"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the person withdrew consent: no more messages are sent to them."),
+    )
 
     # The hearing (first consultation). Every field has a default so that lead intake, which
     # knows none of this, keeps creating candidates exactly as before.
