@@ -8,7 +8,8 @@ request and every subprocess, gunicorn stopped on every exit path):
 1. recreates the PostgreSQL database of bench.settings (default ``urakata_bench``, dropped
    and created again so that every run starts empty), migrates it, creates a partner with
    an unlimited rate limit through ``create_partner`` and checks the role catalogue;
-2. starts ``gunicorn config.wsgi --workers 2`` (sync workers) with bench.settings;
+2. starts ``gunicorn config.wsgi --workers 2`` (sync workers; with ``--threads N``, gthread
+   workers of N threads) with bench.settings, the same server for every target;
 3. warms every target up, then sends ``--requests`` requests to each target from
    ``--concurrency`` client threads, every body distinct, in rounds whose order alternates
    (A B C, C B A, ...) so that no target always runs on a warmer or colder machine;
@@ -29,12 +30,10 @@ import os
 import platform
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,7 +42,8 @@ from pathlib import Path
 
 import psycopg
 import redis
-from psycopg import sql
+
+from bench.common import free_port, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -287,27 +287,9 @@ def _manage(args: argparse.Namespace, *command: str) -> str:
     return done.stdout
 
 
-def recreate_database(url: str) -> None:
-    parts = urllib.parse.urlparse(url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("urakata_bench"):  # never drop anything but a bench database
-        raise SystemExit(f"Refusing to drop {name!r}: the bench database's name starts with urakata_bench.")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 def flush_redis(*urls: str) -> None:
     for url in urls:  # the bench's own numbers (bench.settings): queued sweeps, cache entries
         redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5).flushdb()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def start_gunicorn(args: argparse.Namespace, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -316,6 +298,7 @@ def start_gunicorn(args: argparse.Namespace, port: int, log: Path) -> subprocess
         "config.wsgi:application",
         "--workers",
         str(args.workers),
+        *(["--worker-class", "gthread", "--threads", str(args.threads)] if args.threads > 1 else []),
         "--bind",
         f"127.0.0.1:{port}",
         "--error-logfile",
@@ -450,6 +433,12 @@ def rounds(total: int, count: int, start: int) -> Iterator[range]:
         start += length
 
 
+def server_kind(args: argparse.Namespace) -> str:
+    if args.threads > 1:
+        return f"{args.workers} gthread workers of {args.threads} threads"
+    return f"{args.workers} sync workers"
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -460,6 +449,12 @@ def parse_args() -> argparse.Namespace:
     add("--warmup", type=int, default=200, help="unmeasured requests per target first (default 200)")
     add("--rounds", type=int, default=4, help="phases per target, order alternating (default 4)")
     add("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    add(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker; above 1, gthread workers (default 1: sync)",
+    )
     add("--database-url", default=DEFAULT_DATABASE_URL)
     add("--redis-url", default=DEFAULT_REDIS_URL)
     add("--broker-url", default=DEFAULT_BROKER_URL)
@@ -527,7 +522,7 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     log = out_dir / f"gunicorn-{run_id}.log"
     port = free_port()
-    print(f"Starting gunicorn ({args.workers} sync workers) on 127.0.0.1:{port} ...", flush=True)
+    print(f"Starting gunicorn ({server_kind(args)}) on 127.0.0.1:{port} ...", flush=True)
     server = start_gunicorn(args, port, log)
     try:
         check_catalogue(port)
@@ -547,7 +542,7 @@ def main() -> None:
         [
             f"Run {started}: {args.requests} requests per target, {args.concurrency} client threads, "
             f"{args.rounds} alternating rounds, {args.warmup} warm-up requests per target, "
-            f"gunicorn {args.workers} sync workers.",
+            f"gunicorn {server_kind(args)}.",
             f"Machine: {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, "
             f"PostgreSQL {server_version}, gunicorn {gunicorn_version()}; "
             f"load average (1, 5, 15 min) before: {load_before}, after: {info['load']}.",

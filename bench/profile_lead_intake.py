@@ -2,13 +2,15 @@
 process (no HTTP, no gunicorn, one request at a time), so that only the server's own work
 is measured.
 
-    .venv/bin/python -m bench.profile_lead_intake [--requests 300] [--top 30]
+    .venv/bin/python -m bench.profile_lead_intake [--requests 300] [--rounds 3] [--top 30]
 
-It recreates the bench database (bench.lead_intake.prepare), then for each target prints
-the wall time per request, the SQL statements per request and the time spent in them
-(measured around each statement with a connection execute_wrapper; the COMMIT is not a
-statement there: it shows in the profile as `_commit`), and finally a cProfile of our
-endpoint sorted by cumulative time and by own time.
+It recreates the bench database (bench.lead_intake.prepare), then times each target in
+alternating rounds and prints the wall time per request, the CPU time per request of this
+process and of its PostgreSQL backend (read from /proc: unlike wall time it hardly depends
+on what else runs on the machine), the SQL statements per request and the time spent in them
+(measured around each statement with a connection execute_wrapper; a COMMIT is not a
+statement there), then each piece of our request on its own, and finally a cProfile of our
+endpoint by CPU time (waits on PostgreSQL do not count), sorted by cumulative and own time.
 """
 
 import argparse
@@ -22,6 +24,8 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench.lead_intake import (
@@ -52,6 +56,22 @@ class SqlClock:
             self.count += 1
 
 
+def backend_pid() -> int:
+    """The PostgreSQL backend serving this process's connection (CONN_MAX_AGE keeps it)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid: int = cursor.fetchone()[0]
+    return pid
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process on this machine, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def environ(path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     env: dict[str, Any] = {
         "REQUEST_METHOD": "POST",
@@ -80,14 +100,13 @@ def environ(path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
 def components(*, key: str, requests: int, first: int) -> list[tuple[str, float]]:
     """Median wall time (ms) of each piece of our request called on its own, `requests`
     times, so that their costs can be compared without the profiler's overhead."""
-    from django.db import transaction
 
     from bench.views import NaiveLeadSerializer
     from core.tasks import outbox_sweep_task
     from leads.apis import _lead_input  # how the view turns validated data into a LeadInput
     from leads.models import Partner
     from leads.selectors import partner_for_api_key
-    from leads.serializers import LeadCreateInputSerializer
+    from leads.serializers import LeadCreateInputSerializer, lead_create_input_quick
     from leads.services.intake import lead_ingest
     from leads.services.partners import api_key_mark_used
     from leads.tokens import booking_token_for
@@ -108,27 +127,30 @@ def components(*, key: str, requests: int, first: int) -> list[tuple[str, float]
     naive_raw = [json.loads(naive_body(next(numbers))) for _ in range(requests)]
     ours_raw = [json.loads(ours_body(next(numbers))) for _ in range(requests)]
 
-    def ingest(i: int) -> None:
-        with transaction.atomic():
-            lead_ingest(partner=partner, data=inputs[i])
+    def ingest(i: int) -> None:  # as the view calls it without an Idempotency-Key: atomic on its own
+        lead_ingest(partner=partner, data=inputs[i])
 
     def naive_create(i: int) -> None:
         serializer = NaiveLeadSerializer(data=naive_raw[i])
         serializer.is_valid(raise_exception=True)
         serializer.save(raw_payload=naive_raw[i])
 
+    def quick(i: int) -> None:
+        assert lead_create_input_quick(ours_raw[i]) is not None
+
     def validate(i: int) -> None:
         LeadCreateInputSerializer(data=ours_raw[i]).is_valid(raise_exception=True)
 
     pieces: list[tuple[str, Callable[[int], object]]] = [
-        ("auth: API key lookup (1 SELECT)", lambda _: partner_for_api_key(raw_key=key)),
+        ("auth: API key lookup (1 prepared SELECT)", lambda _: partner_for_api_key(raw_key=key)),
         (
             "auth: last-use mark (Redis SET through Django's cache)",
             lambda _: api_key_mark_used(api_key_id=api_key.pk),
         ),
-        ("validation: LeadCreateInputSerializer.is_valid", validate),
+        ("validation as the view runs it: lead_create_input_quick", quick),
+        ("validation by the serializer (bodies the quick check declines)", validate),
         ("  of which the role slugs (Redis GET through Django's cache)", lambda _: role_slugs_active()),
-        ("intake: lead_ingest + COMMIT, the Celery kick included", ingest),
+        ("intake: lead_ingest (one autocommitted statement), the Celery kick included", ingest),
         (
             "  of which the kick: outbox_sweep_task.apply_async (Redis)",
             lambda _: outbox_sweep_task.apply_async(retry=False),
@@ -147,11 +169,66 @@ def components(*, key: str, requests: int, first: int) -> list[tuple[str, float]
     return results
 
 
+@dataclass
+class Timing:
+    requests: int = 0
+    durations: list[float] = field(default_factory=list)
+    cpu: float = 0.0
+    backend_cpu: float = 0.0
+    statements: int = 0
+    sql_seconds: float = 0.0
+
+    def add(self, other: "Timing") -> None:
+        self.requests += other.requests
+        self.durations += other.durations
+        self.cpu += other.cpu
+        self.backend_cpu += other.backend_cpu
+        self.statements += other.statements
+        self.sql_seconds += other.sql_seconds
+
+    def __str__(self) -> str:
+        n = self.requests
+        return (
+            f"{statistics.fmean(self.durations) * 1000:.2f} ms/request "
+            f"(median {statistics.median(self.durations) * 1000:.2f}), "
+            f"CPU {self.cpu / n * 1000:.2f} ms/request (this process and its PostgreSQL backend; "
+            f"the backend {self.backend_cpu / n * 1000:.2f}), "
+            f"{self.statements / n:.1f} SQL statements/request taking {self.sql_seconds / n * 1000:.2f} ms"
+        )
+
+
+def time_requests(
+    call: Callable[[str, bytes, dict[str, str]], None],
+    path: str,
+    body: Callable[[int], bytes],
+    headers: Callable[[int], dict[str, str]],
+    numbers: range,
+) -> Timing:
+    """Wall time of each request, SQL statements, and the CPU of this process plus its
+    PostgreSQL backend (which, unlike wall time, hardly depends on the neighbours)."""
+    from django.db import connection
+
+    clock = SqlClock()
+    timing = Timing(requests=len(numbers))
+    backend = backend_pid()
+    own_start, backend_start = time.process_time(), process_cpu(backend)
+    with connection.execute_wrapper(clock):
+        for n in numbers:
+            start = time.perf_counter()
+            call(path, body(n), headers(n))
+            timing.durations.append(time.perf_counter() - start)
+    timing.backend_cpu = process_cpu(backend) - backend_start
+    timing.cpu = time.process_time() - own_start + timing.backend_cpu
+    timing.statements, timing.sql_seconds = clock.count, clock.seconds
+    return timing
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=300, help="requests per target (default 300)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--top", type=int, default=30, help="profile lines to print (default 30)")
     parser.add_argument(
         "--save", help="also write the raw cProfile stats to this file (for pstats, snakeviz)"
@@ -169,7 +246,6 @@ def main() -> None:
         LOG_LEVEL="WARNING",
     )
     from django.core.wsgi import get_wsgi_application
-    from django.db import connection
 
     application = get_wsgi_application()
     statuses: list[str] = []
@@ -195,32 +271,28 @@ def main() -> None:
         ("naive", NAIVE_PATH, naive_body, lambda _: {}),
     ]
     base = 0
-    for name, path, body, headers in targets:
-        for n in range(base, base + 30):  # warm-up: imports, caches, connections
+    for _name, path, body, headers in targets:  # warm-up: imports, caches, connections
+        for n in range(base, base + 30):
             call(path, body(n), headers(n))
         base += 30
-        clock = SqlClock()
-        durations = []
-        with connection.execute_wrapper(clock):
-            for n in range(base, base + args.requests):
-                start = time.perf_counter()
-                call(path, body(n), headers(n))
-                durations.append(time.perf_counter() - start)
-        base += args.requests
-        mean = statistics.fmean(durations) * 1000
-        print(
-            f"{name}: {mean:.2f} ms/request (median {statistics.median(durations) * 1000:.2f}), "
-            f"{clock.count / args.requests:.1f} SQL statements/request taking "
-            f"{clock.seconds / args.requests * 1000:.2f} ms; statuses {sorted(set(statuses))}"
-        )
-        statuses.clear()
+    # Rounds in alternating order (A B C, C B A, ...), as bench.lead_intake does, so that a
+    # neighbour's burst of work does not land on one target only.
+    totals = {name: Timing() for name, *_ in targets}
+    per_round = max(1, args.requests // args.rounds)
+    for index in range(args.rounds):
+        for name, path, body, headers in targets if index % 2 == 0 else targets[::-1]:
+            totals[name].add(time_requests(call, path, body, headers, range(base, base + per_round)))
+            base += per_round
+    for name, timing in totals.items():
+        print(f"{name}: {timing}")
+    print(f"statuses: {sorted(set(statuses))}")
 
     print("\nPieces of our request, each on its own (median ms):")
     for label, ms in components(key=key, requests=args.requests, first=base):
         print(f"  {ms:6.2f}  {label}")
     base += 10 * args.requests
 
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU, not wall: waits on PostgreSQL do not count
     profiler.enable()
     for n in range(base, base + args.requests):
         call(OURS_PATH, ours_body(n), ours_headers)

@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django.db import transaction
@@ -7,6 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -35,6 +38,7 @@ from leads.serializers import (
     LeadCreateInputSerializer,
     LeadStatusSerializer,
     PartnerStatsQuerySerializer,
+    lead_create_input_quick,
 )
 from leads.services.intake import LeadAlreadyReceived, LeadInput, lead_ingest
 from leads.throttling import PartnerRateThrottle
@@ -48,7 +52,27 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+class PartnerContentNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, with its most common case answered at once: no ?format= and an
+    Accept header that is absent or */* get the first renderer and its media type, as the
+    full negotiation would (partner systems rarely send anything else)."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> Any:
+        renderers = list(renderers)
+        if (
+            renderers
+            and not format_suffix
+            and request.META.get("HTTP_ACCEPT", "*/*") == "*/*"
+            and self.settings.URL_FORMAT_OVERRIDE not in request.query_params
+        ):
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
 class PartnerApi(GenericAPIView[Lead]):
+    content_negotiation_class = PartnerContentNegotiation
     authentication_classes = (PartnerKeyAuthentication,)
     permission_classes = (IsActivePartner,)
     throttle_classes = (PartnerRateThrottle,)
@@ -136,9 +160,12 @@ class LeadCollectionApi(PartnerApi):
     )
     def post(self, request: Request) -> Response:
         key = _idempotency_key(request)
-        serializer = LeadCreateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = _lead_input(serializer.validated_data, cast(dict[str, Any], request.data))
+        validated = lead_create_input_quick(request.data)  # the common, valid body, cheaply
+        if validated is None:  # anything else: the serializer decides and words the errors
+            serializer = LeadCreateInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            validated = serializer.validated_data
+        data = _lead_input(validated, cast(dict[str, Any], request.data))
         if key is None:
             return self._ingest(data)
         fingerprint = request_fingerprint(request.data)
@@ -166,12 +193,17 @@ class LeadCollectionApi(PartnerApi):
     def _ingest(self, data: LeadInput, claim: Claim | None = None) -> Response:
         partner = self.partner
         try:
-            with transaction.atomic():
+            if claim is None:  # lead_ingest is atomic on its own: a new person is one statement
                 result = lead_ingest(partner=partner, data=data)
                 body = _created_body(
                     lead=result.lead, status=result.status, existing_candidate=result.existing_candidate
                 )
-                if claim is not None:
+            else:  # the response is stored on the key in the lead's own transaction
+                with transaction.atomic():
+                    result = lead_ingest(partner=partner, data=data)
+                    body = _created_body(
+                        lead=result.lead, status=result.status, existing_candidate=result.existing_candidate
+                    )
                     idempotency_complete(claim=claim, status=201, body=body)
             return Response(body, status=201)
         except LeadAlreadyReceived:

@@ -128,9 +128,10 @@ def normalize_phone(value: str) -> str:
         number = phonenumbers.parse(text, "JP")
     except phonenumbers.NumberParseException as exc:
         raise NormalizationError("Enter a Japanese phone number.") from exc
+    # number_type is UNKNOWN for an invalid number (+81 belongs to Japan alone, whose metadata
+    # is_valid_number would consult the same way), so one lookup decides both.
     if (
         number.country_code != _JAPAN_COUNTRY_CODE
-        or not phonenumbers.is_valid_number(number)
         or phonenumbers.number_type(number) not in _PERSONAL_NUMBER_TYPES
     ):
         raise NormalizationError("Enter a Japanese phone number.")

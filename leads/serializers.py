@@ -2,19 +2,25 @@
 400 in the contract's format, with `attr` naming the field (`consent.agreed_at`,
 `desired_roles.1`)."""
 
+import threading
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from core.business_time import BUSINESS_TZ
 from leads.models import Candidate
 from leads.normalize import (
+    OCCUPATIONS,
     NormalizationError,
     Occupation,
     normalize_email,
@@ -32,9 +38,42 @@ PHONE_INVALID = _("Enter a Japanese phone number.")
 PREFECTURE_INVALID = _("Enter a prefecture name or its JIS code.")
 
 
+_prototype_fields = threading.local()  # per thread: serializer class -> its bound fields
+
+
+def _age_allowed(birth_date: date) -> bool:
+    today = timezone.now().astimezone(BUSINESS_TZ).date()
+    age = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    return 15 <= age <= 80
+
+
+def _agreed_in_time(agreed_at: datetime) -> bool:
+    return agreed_at <= timezone.now() + CLOCK_SKEW
+
+
 class StrictSerializer(serializers.Serializer[Any]):
     """Unknown fields are an error, not silently dropped: a typo'd field name would
-    otherwise lose data without anyone noticing."""
+    otherwise lose data without anyone noticing.
+
+    Input only, and on the intake's hot path: DRF deep-copies every declared field for each
+    new serializer, which cost more than validating the lead itself. Field objects keep no
+    state between validations, so each thread builds them once per class (bound to a blank
+    instance of it, never to one holding a request's data) and every serializer of that class
+    reuses them. A serializer given a context or `partial` gets its own copies, as usual."""
+
+    @cached_property
+    def fields(self) -> BindingDict:
+        if self.partial or self._context:
+            return super().fields
+        cache: dict[Any, BindingDict] = _prototype_fields.__dict__
+        fields = cache.get(type(self))
+        if fields is None:
+            prototype = type(self)()
+            fields = BindingDict(prototype)
+            for name, field in prototype.get_fields().items():
+                fields[name] = field
+            cache[type(self)] = fields
+        return fields
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -113,7 +152,7 @@ class ConsentInputSerializer(StrictSerializer):
         return True
 
     def validate_agreed_at(self, value: Any) -> Any:
-        if value > timezone.now() + CLOCK_SKEW:
+        if not _agreed_in_time(value):
             raise serializers.ValidationError(_("Consent cannot be agreed in the future."), code="invalid")
         return value
 
@@ -152,9 +191,7 @@ class LeadCreateInputSerializer(StrictSerializer):
     def validate_birth_date(self, value: date | None) -> date | None:
         if value is None:
             return None
-        today = timezone.now().astimezone(BUSINESS_TZ).date()
-        age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
-        if not 15 <= age <= 80:
+        if not _age_allowed(value):
             raise serializers.ValidationError(_("Age must be between 15 and 80."), code="invalid")
         return value
 
@@ -206,3 +243,153 @@ class PartnerStatsQuerySerializer(serializers.Serializer[Any]):
                 {"from": [serializers.ErrorDetail(str(_("`from` is after `to`.")), code="invalid")]}
             )
         return attrs
+
+
+# --- the hot path ------------------------------------------------------------------------
+# Nearly every lead a partner sends is valid. `lead_create_input_quick` checks such a body
+# with plain code, several times cheaper than the serializer's field machinery, and returns
+# exactly what LeadCreateInputSerializer(data=body).validated_data would hold. The moment
+# it meets anything it does not vouch for (a wrong type, a blank, a length, an unknown code,
+# any failed rule), it returns None and the caller runs the serializer, which then finds the
+# error and words it: every error answer still comes from the serializer alone.
+# tests/leads/test_apis_intake.py checks that both agree on valid bodies.
+
+
+class _Decline(Exception):
+    """Not certainly valid: leave it to the serializer."""
+
+
+_LEAD_FIELDS = frozenset(LeadCreateInputSerializer._declared_fields)
+_CONSENT_FIELDS = frozenset(ConsentInputSerializer._declared_fields)
+_AGREED_AT = AwareDateTimeField()
+
+
+def _text(value: Any, *, max_length: int | None = None, allow_blank: bool = False) -> str:
+    """DRF CharField (trimmed) and its validators: length, no NUL, no lone surrogate."""
+    if type(value) is not str:  # DRF also takes numbers; the serializer handles those
+        raise _Decline
+    text = value.strip()
+    if not text:
+        if allow_blank:
+            return ""
+        raise _Decline
+    if (max_length is not None and len(text) > max_length) or "\x00" in text:
+        raise _Decline
+    try:
+        text.encode()  # a lone surrogate cannot be encoded
+    except UnicodeEncodeError as exc:
+        raise _Decline from exc
+    return text
+
+
+def _normalized(value: Any, normalizer: Callable[[str], str], *, max_length: int | None = None) -> str:
+    """NormalizedCharField: the raw text must not be blank; the normalised one is checked."""
+    if type(value) is not str or not value.strip():
+        raise _Decline
+    try:
+        return _text(normalizer(value), max_length=max_length)
+    except NormalizationError as exc:
+        raise _Decline from exc
+
+
+def _codes(value: Any, known: Callable[[], frozenset[str]]) -> list[str]:
+    """SlugListField: a list of known codes, de-duplicated in order, at most 20."""
+    if type(value) is not list:
+        raise _Decline
+    codes = [_text(item, max_length=50) for item in value]
+    allowed = known()
+    if any(code not in allowed for code in codes):
+        raise _Decline
+    unique = list(dict.fromkeys(codes))
+    if len(unique) > 20:
+        raise _Decline
+    return unique
+
+
+def _consent(value: Any) -> dict[str, Any]:
+    if type(value) is not dict or value.keys() != _CONSENT_FIELDS:  # all three, nothing else
+        raise _Decline
+    if value["third_party_provision"] is not True:
+        raise _Decline
+    if type(value["agreed_at"]) is not str:
+        raise _Decline
+    try:
+        agreed_at = _AGREED_AT.to_internal_value(value["agreed_at"])
+    except serializers.ValidationError as exc:
+        raise _Decline from exc
+    if not _agreed_in_time(agreed_at):
+        raise _Decline
+    return {
+        "privacy_policy_version": _text(value["privacy_policy_version"], max_length=50),
+        "agreed_at": agreed_at,
+        "third_party_provision": True,
+    }
+
+
+def _birth_date(value: Any) -> date:
+    if type(value) is not str:
+        raise _Decline
+    try:
+        born = datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 - a date, as DRF's DateField parses it
+    except ValueError as exc:
+        raise _Decline from exc
+    if not _age_allowed(born):
+        raise _Decline
+    return born
+
+
+def _email(value: Any) -> str:
+    text = _text(value, max_length=254)
+    try:
+        validate_email(text)  # the validator DRF's EmailField runs
+    except DjangoValidationError as exc:
+        raise _Decline from exc
+    try:
+        return normalize_email(text)
+    except NormalizationError as exc:
+        raise _Decline from exc
+
+
+# Each optional field: how a non-null value is read. None stays None, as allow_null does.
+_OPTIONAL: dict[str, Callable[[Any], Any]] = {
+    "family_name_kana": lambda v: _normalized(v, normalize_kana, max_length=100),
+    "given_name_kana": lambda v: _normalized(v, normalize_kana, max_length=100),
+    "email": _email,
+    "phone": lambda v: _normalized(v, normalize_phone),
+    "birth_date": _birth_date,
+    "prefecture": lambda v: _normalized(v, normalize_prefecture),
+    "current_occupation": lambda v: v if type(v) is str and v in OCCUPATIONS else _decline(),
+    "desired_roles": lambda v: _codes(v, role_slugs_active),
+    "certifications": lambda v: _codes(v, certification_codes),
+    "message": lambda v: _text(v, max_length=2000, allow_blank=True),
+    "external_id": lambda v: _text(v, max_length=100),
+    "source_url": lambda v: _text(v, max_length=500, allow_blank=True),
+    "utm_source": lambda v: _text(v, max_length=500, allow_blank=True),
+    "utm_medium": lambda v: _text(v, max_length=500, allow_blank=True),
+    "utm_campaign": lambda v: _text(v, max_length=500, allow_blank=True),
+}
+
+
+def _decline() -> Any:
+    raise _Decline
+
+
+def lead_create_input_quick(data: Any) -> dict[str, Any] | None:
+    """LeadCreateInputSerializer's validated_data for a body it certainly accepts, or None:
+    then run the serializer (it decides, and words any error)."""
+    if type(data) is not dict or not data.keys() <= _LEAD_FIELDS:
+        return None
+    try:
+        validated: dict[str, Any] = {
+            "family_name": _normalized(data.get("family_name"), normalize_name, max_length=50),
+            "given_name": _normalized(data.get("given_name"), normalize_name, max_length=50),
+            "consent": _consent(data.get("consent")),
+        }
+        for name, read in _OPTIONAL.items():
+            if name in data:
+                validated[name] = None if data[name] is None else read(data[name])
+    except _Decline:
+        return None
+    if not validated.get("email") and not validated.get("phone"):
+        return None
+    return validated

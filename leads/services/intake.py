@@ -7,16 +7,19 @@ and notice, the contact-SLA follow-up) is written to the outbox in the same tran
 """
 
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from core.business_time import business_time_add
-from core.db import insert_or_ignore
+from core.db import JsonRow, insert_or_ignore, json_dumps, json_row_new, prepared_cursor
+from core.models import OutboxMessage
 from core.outbox import OutboxItem, outbox_enqueue
 from core.tasks import outbox_kick_on_commit
 from leads.models import Candidate, Lead, Partner
@@ -26,6 +29,7 @@ KIND_CONTACT_SLA = "lead.contact_sla"
 KIND_CONTACT_24H = "lead.contact_24h"
 KIND_CONTACT_ESCALATION = "lead.contact_escalation"
 DAY = timedelta(hours=24)
+EXTERNAL_ID_CONSTRAINT = "lead_external_id_unique_per_partner"
 
 
 @dataclass(frozen=True)
@@ -116,101 +120,214 @@ def _candidate_absorb(*, candidate: Candidate, data: LeadInput, lead_id: uuid.UU
         candidate.save(update_fields=[*changed, "updated_at"])
 
 
+def _candidate_values(*, data: LeadInput, lead_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+    """A new person's fields (by attname); the others take their defaults."""
+    return {
+        "id": uuid.uuid4(),
+        "family_name": data.family_name,
+        "given_name": data.given_name,
+        "family_name_kana": data.family_name_kana,
+        "given_name_kana": data.given_name_kana,
+        "email": data.email,
+        "phone": data.phone,
+        "birth_date": data.birth_date,
+        "prefecture": data.prefecture,
+        "current_occupation": data.current_occupation,
+        "desired_roles": list(data.desired_roles),
+        "certifications": list(data.certifications),
+        "partner_status_changed_at": now,
+        "credited_lead_id": lead_id,  # the FK is checked at commit, when the lead exists
+    }
+
+
 def _candidate_new(*, data: LeadInput, lead_id: uuid.UUID, now: datetime) -> Candidate:
-    return Candidate(
-        id=uuid.uuid4(),
-        family_name=data.family_name,
-        given_name=data.given_name,
-        family_name_kana=data.family_name_kana,
-        given_name_kana=data.given_name_kana,
-        email=data.email,
-        phone=data.phone,
-        birth_date=data.birth_date,
-        prefecture=data.prefecture,
-        current_occupation=data.current_occupation,
-        desired_roles=list(data.desired_roles),
-        certifications=list(data.certifications),
-        partner_status_changed_at=now,
-        credited_lead_id=lead_id,  # the FK is checked at commit, when the lead exists
-    )
+    return Candidate(**_candidate_values(data=data, lead_id=lead_id, now=now))
 
 
 def _candidate_find_or_create(
-    *, data: LeadInput, lead_id: uuid.UUID, now: datetime
+    *, data: LeadInput, lead_id: uuid.UUID, now: datetime, conflicted: bool = False
 ) -> tuple[Candidate, bool]:
     """(candidate, existed). Insert first: a new person costs one statement. A conflict on
     email or phone means the person exists (the unique index made us wait for a concurrent
-    inserter to commit), so the lookup that follows finds and locks their row."""
-    for _ in range(3):
-        candidate = _candidate_new(data=data, lead_id=lead_id, now=now)
-        if insert_or_ignore(candidate):
-            return candidate, False
+    inserter to commit), so the lookup that follows finds and locks their row (the caller
+    folds the lead into it once the lead is in). `conflicted`: the caller's own insert
+    already met the conflict, so start with the lookup."""
+    for attempt in range(3):
+        if attempt or not conflicted:
+            candidate = _candidate_new(data=data, lead_id=lead_id, now=now)
+            if insert_or_ignore(candidate):
+                return candidate, False
         existing = _candidate_for_update(email=data.email, phone=data.phone)
         if existing is not None:
-            _candidate_absorb(candidate=existing, data=data, lead_id=lead_id, now=now)
             return existing, True
     raise RuntimeError("candidate deduplication did not settle after 3 attempts")
 
 
-def lead_ingest(*, partner: Partner | None, data: LeadInput, now: datetime | None = None) -> IntakeResult:
-    """Record one lead. Joins the caller's transaction if there is one (no savepoint).
+def _lead_values(
+    *, candidate_id: uuid.UUID, data: LeadInput, lead_id: uuid.UUID, existed: bool, now: datetime
+) -> dict[str, Any]:
+    """A lead's fields (by attname) but its partner."""
+    return {
+        "id": lead_id,
+        "candidate_id": candidate_id,
+        "external_id": data.external_id,
+        "existing_candidate": existed,
+        "family_name": data.family_name,
+        "given_name": data.given_name,
+        "family_name_kana": data.family_name_kana,
+        "given_name_kana": data.given_name_kana,
+        "email": data.email,
+        "phone": data.phone,
+        "birth_date": data.birth_date,
+        "prefecture": data.prefecture,
+        "current_occupation": data.current_occupation,
+        "desired_roles": list(data.desired_roles),
+        "certifications": list(data.certifications),
+        "message": data.message,
+        "consent_policy_version": data.consent_policy_version,
+        "consent_agreed_at": data.consent_agreed_at,
+        "consent_third_party_provision": data.consent_third_party_provision,
+        "source_url": data.source_url,
+        "utm_source": data.utm_source,
+        "utm_medium": data.utm_medium,
+        "utm_campaign": data.utm_campaign,
+        "raw_payload": data.raw_payload,
+        "created_at": now,
+    }
 
-    Raises LeadAlreadyReceived when the partner's external_id is already known; the caller
-    must let it roll the transaction back, then read the existing lead."""
+
+def _effects(*, lead_id: uuid.UUID, now: datetime) -> list[OutboxItem]:
+    """What must follow every lead: assignment, the contact SLA, then (still not contacted a
+    day later) the advisor again and the managers."""
+    subject = f"lead:{lead_id}"
+    payload: dict[str, object] = {"lead_id": str(lead_id)}
+    return [
+        OutboxItem(kind=KIND_ASSIGN, subject=subject, due_at=now, payload=payload),
+        OutboxItem(
+            kind=KIND_CONTACT_SLA,
+            subject=subject,
+            due_at=business_time_add(now, settings.LEAD_CONTACT_SLA),
+            payload=payload,
+        ),
+        OutboxItem(kind=KIND_CONTACT_24H, subject=subject, due_at=now + DAY, payload=payload),
+        OutboxItem(
+            kind=KIND_CONTACT_ESCALATION,
+            subject=subject,
+            due_at=business_time_add(now + DAY, settings.LEAD_CONTACT_SLA),
+            payload=payload,
+        ),
+    ]
+
+
+_NEW_PERSON_SQL: dict[tuple[str, ...], str] = {}
+
+
+def _new_person_sql(candidate: JsonRow, lead: JsonRow, effects: JsonRow) -> str:
+    parts = (candidate.columns, lead.columns, effects.columns)
+    sql = _NEW_PERSON_SQL.get(parts)
+    if sql is None:
+        # Each part runs only if the one before wrote its row: no lead without its candidate,
+        # no effects without their lead. A lead conflict (the partner's external_id) fails the
+        # statement whole, so no candidate is ever left without its lead.
+        sql = _NEW_PERSON_SQL[parts] = f"""
+            WITH new_candidate AS (
+                INSERT INTO {candidate.table} ({candidate.columns})
+                SELECT {candidate.columns} FROM jsonb_populate_record(NULL::{candidate.table}, %s::jsonb)
+                ON CONFLICT DO NOTHING RETURNING 1
+            ), new_lead AS (
+                INSERT INTO {lead.table} ({lead.columns})
+                SELECT {lead.columns} FROM jsonb_populate_record(NULL::{lead.table}, %s::jsonb)
+                WHERE EXISTS (SELECT FROM new_candidate) RETURNING 1
+            ), effects AS (
+                INSERT INTO {effects.table} ({effects.columns})
+                SELECT {effects.columns} FROM jsonb_populate_recordset(NULL::{effects.table}, %s::jsonb)
+                WHERE EXISTS (SELECT FROM new_lead) ON CONFLICT DO NOTHING
+            )
+            SELECT EXISTS (SELECT FROM new_lead)
+        """  # noqa: S608 - table and column names are our models'; the rows are bound parameters
+    return sql
+
+
+def _ingest_new_person(
+    *, partner: Partner | None, data: LeadInput, lead_id: uuid.UUID, now: datetime
+) -> IntakeResult | None:
+    """PostgreSQL: the common case, a person not known yet, in ONE prepared statement
+    (candidate, lead and outbox rows in data-modifying CTEs, each row one jsonb parameter),
+    so a new lead costs one round trip and, outside a transaction, no BEGIN or COMMIT of its
+    own. None when the email or phone is already taken (nothing was written): the caller
+    then takes the general path."""
+    connection = connections[router.db_for_write(Lead)]
+    using = connection.alias
+    values = _candidate_values(data=data, lead_id=lead_id, now=now)
+    candidate_row = json_row_new(Candidate, values, using=using)
+    lead_values = _lead_values(candidate_id=values["id"], data=data, lead_id=lead_id, existed=False, now=now)
+    lead_row = json_row_new(Lead, {**lead_values, "partner_id": partner.pk if partner else None}, using=using)
+    lead = Lead(partner=partner, **lead_values)
+    effects = [
+        json_row_new(
+            OutboxMessage,
+            {"key": i.key, "kind": i.kind, "subject": i.subject, "payload": i.payload, "due_at": i.due_at},
+            using=using,
+        )
+        for i in _effects(lead_id=lead_id, now=now)
+    ]
+    sql = _new_person_sql(candidate_row, lead_row, effects[0])
+    params = [
+        json_dumps(candidate_row.values),
+        json_dumps(lead_row.values),
+        json_dumps([e.values for e in effects]),
+    ]
+    # Inside the caller's transaction a failed statement would abort all of it: a savepoint
+    # confines the one expected failure, an external_id conflict (only such a lead can meet one).
+    confine = connection.in_atomic_block and data.external_id is not None
+    try:
+        with (
+            transaction.atomic(using=connection.alias) if confine else nullcontext(),
+            prepared_cursor(connection.alias) as cursor,
+        ):
+            cursor.execute(sql, params)
+            (inserted,) = cursor.fetchone()
+    except IntegrityError as exc:
+        if _violated(exc) == EXTERNAL_ID_CONSTRAINT:  # the whole statement was undone
+            raise LeadAlreadyReceived(data.external_id) from exc
+        raise
+    if not inserted:
+        return None
+    outbox_kick_on_commit()  # outside a transaction: at once, the statement has committed
+    return IntakeResult(lead=lead, existing_candidate=False, status=candidate_row.values["partner_status"])
+
+
+def _violated(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def lead_ingest(*, partner: Partner | None, data: LeadInput, now: datetime | None = None) -> IntakeResult:
+    """Record one lead. Joins the caller's transaction if there is one; otherwise it is
+    atomic on its own.
+
+    Raises LeadAlreadyReceived when the partner's external_id is already known, having
+    written nothing (only if a conflicting person vanished meanwhile may a new candidate be
+    left in the caller's transaction: the caller must let the exception roll it back), then
+    the caller reads the existing lead."""
     now = now or timezone.now()
     lead_id = uuid.uuid4()
+    conflicted = False
+    if connections[router.db_for_write(Lead)].vendor == "postgresql":
+        result = _ingest_new_person(partner=partner, data=data, lead_id=lead_id, now=now)
+        if result is not None:
+            return result
+        conflicted = True  # a known person (or one being inserted right now)
     with transaction.atomic(savepoint=False):
-        candidate, existed = _candidate_find_or_create(data=data, lead_id=lead_id, now=now)
-        lead = Lead(
-            id=lead_id,
-            partner=partner,
-            candidate=candidate,
-            external_id=data.external_id,
-            existing_candidate=existed,
-            family_name=data.family_name,
-            given_name=data.given_name,
-            family_name_kana=data.family_name_kana,
-            given_name_kana=data.given_name_kana,
-            email=data.email,
-            phone=data.phone,
-            birth_date=data.birth_date,
-            prefecture=data.prefecture,
-            current_occupation=data.current_occupation,
-            desired_roles=list(data.desired_roles),
-            certifications=list(data.certifications),
-            message=data.message,
-            consent_policy_version=data.consent_policy_version,
-            consent_agreed_at=data.consent_agreed_at,
-            consent_third_party_provision=data.consent_third_party_provision,
-            source_url=data.source_url,
-            utm_source=data.utm_source,
-            utm_medium=data.utm_medium,
-            utm_campaign=data.utm_campaign,
-            raw_payload=data.raw_payload,
-            created_at=now,
+        candidate, existed = _candidate_find_or_create(
+            data=data, lead_id=lead_id, now=now, conflicted=conflicted
         )
-        if not insert_or_ignore(lead):
+        values = _lead_values(candidate_id=candidate.pk, data=data, lead_id=lead_id, existed=existed, now=now)
+        lead = Lead(partner=partner, **values)
+        if not insert_or_ignore(lead):  # before the candidate is touched: nothing to undo
             raise LeadAlreadyReceived(data.external_id)
-        subject = f"lead:{lead_id}"
-        payload: dict[str, object] = {"lead_id": str(lead_id)}
-        outbox_enqueue(
-            items=[
-                OutboxItem(kind=KIND_ASSIGN, subject=subject, due_at=now, payload=payload),
-                OutboxItem(
-                    kind=KIND_CONTACT_SLA,
-                    subject=subject,
-                    due_at=business_time_add(now, settings.LEAD_CONTACT_SLA),
-                    payload=payload,
-                ),
-                # Still not contacted a day later: the advisor again, then the managers.
-                OutboxItem(kind=KIND_CONTACT_24H, subject=subject, due_at=now + DAY, payload=payload),
-                OutboxItem(
-                    kind=KIND_CONTACT_ESCALATION,
-                    subject=subject,
-                    due_at=business_time_add(now + DAY, settings.LEAD_CONTACT_SLA),
-                    payload=payload,
-                ),
-            ]
-        )
+        if existed:
+            _candidate_absorb(candidate=candidate, data=data, lead_id=lead_id, now=now)
+        outbox_enqueue(items=_effects(lead_id=lead_id, now=now))
         outbox_kick_on_commit()
     return IntakeResult(lead=lead, existing_candidate=existed, status=candidate.partner_status)

@@ -278,11 +278,34 @@ def test_a_new_lead_costs_at_most_8_queries_and_a_replay_3(partner, django_asser
     body = lead_body(desired_roles=[role.slug], certifications=[certification.code])
     role_slugs_active(), certification_codes()  # warm the catalogue cache, as on a running server
 
-    # 1 API key + partner; 2 claim the key; 3 BEGIN; 4 insert the new candidate; 5 insert the
-    # lead; 6 insert the outbox rows; 7 store the response on the key; 8 COMMIT.
+    # 1 API key + partner; 2 claim the key; then in one transaction: 3 the new candidate, the
+    # lead and its outbox rows (one statement); 4 store the response on the key.
     with django_assert_max_num_queries(8):
         assert partner.post(body, **{"Idempotency-Key": "budget"}).status_code == 201
 
     # 1 API key + partner; 2 claim the key, which returns the stored response.
     with django_assert_max_num_queries(2):
         assert partner.post(body, **{"Idempotency-Key": "budget"}).status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_leads_with_one_external_id_make_one_lead_and_leave_no_stray_candidate(live_server, partner):
+    # Without an Idempotency-Key a new person is one autocommitted statement: the one that
+    # loses the external_id race must fail whole, its candidate included, and answer 200.
+    barrier = threading.Barrier(10)
+
+    def send(i: int):
+        body = lead_body(external_id="ext-race", email=f"person{i}@example.com", phone=None)
+        barrier.wait()
+        return _post_json(
+            f"{live_server.url}/api/v1/leads/", body, {"Authorization": f"Bearer {partner.key}"}
+        )
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(send, range(10)))
+
+    assert sorted(status for status, _, _ in results) == [200] * 9 + [201]
+    lead = Lead.objects.get()
+    assert {body["id"] for _, body, _ in results} == {str(lead.id)}
+    assert Candidate.objects.count() == 1
+    assert Candidate.objects.get().pk == lead.candidate_id

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.models import OutboxMessage
 from leads.models import Candidate, Lead
 from leads.tokens import booking_token_lead_id
+from roles.selectors import certification_codes
 from tests.leads.conftest import lead_body
 
 pytestmark = pytest.mark.django_db
@@ -395,3 +396,236 @@ def test_an_impossible_consent_time_is_a_400_not_a_500(partner):
 
     assert response.status_code == 400
     assert _errors(response) == [("invalid", "consent.agreed_at")]
+
+
+def _row(obj, *, leave_out):
+    return {
+        f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.attname not in leave_out
+    }
+
+
+def test_the_one_statement_intake_stores_what_the_orm_path_stores(partner, monkeypatch):
+    # A new person is written by one hand-written statement (candidate, lead and outbox rows
+    # in CTEs, leads.services.intake._ingest_new_person); a known one by the ORM. Every
+    # column of every model must come out the same either way, defaults and timestamps too.
+    from dataclasses import replace
+
+    from leads.services.intake import LeadInput, lead_ingest
+
+    data = LeadInput(
+        family_name="山田",
+        given_name="太郎",
+        family_name_kana="ヤマダ",
+        consent_policy_version="2026-04",
+        consent_agreed_at=timezone.now() - timedelta(days=1),
+        consent_third_party_provision=True,
+        raw_payload={"family_name": "山田", "nested": {"a": [1, 2.5, None, True]}},
+        email="one@example.com",
+        birth_date=timezone.now().date() - timedelta(days=365 * 30),
+        prefecture="13",
+        current_occupation="factory",
+        desired_roles=["accounting"],
+        certifications=["boki-3"],
+        message="よろしくお願いします。",
+        external_id="same-row-1",
+        source_url="https://partner.example/lp",
+        utm_source="partner",
+    )
+    with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):
+        fast = lead_ingest(partner=partner.partner, data=data)
+        monkeypatch.setattr("leads.services.intake._ingest_new_person", lambda **_: None)
+        orm = lead_ingest(
+            partner=partner.partner, data=replace(data, email="two@example.com", external_id="same-row-2")
+        )
+
+    assert (fast.existing_candidate, orm.existing_candidate) == (False, False)
+    assert fast.status == orm.status == "received"
+    different = {"id", "candidate_id", "credited_lead_id", "email", "external_id"}
+    leads = {lead.email: lead for lead in Lead.objects.all()}
+    assert _row(leads["one@example.com"], leave_out=different) == _row(
+        leads["two@example.com"], leave_out=different
+    )
+    candidates = {c.email: c for c in Candidate.objects.all()}
+    one, two = candidates["one@example.com"], candidates["two@example.com"]
+    assert _row(one, leave_out=different) == _row(two, leave_out=different)
+    assert (one.credited_lead_id, two.credited_lead_id) == (fast.lead.id, orm.lead.id)
+    assert Lead.objects.get(pk=fast.lead.id).candidate_id == one.id
+    outbox: dict[str, dict[str, object]] = {}
+    for message in OutboxMessage.objects.all():
+        outbox.setdefault(message.subject, {})[message.kind] = _row(
+            message, leave_out={"id", "key", "subject", "payload"}
+        )
+    assert outbox[f"lead:{fast.lead.id}"] == outbox[f"lead:{orm.lead.id}"]
+    assert len(outbox[f"lead:{fast.lead.id}"]) == 4
+
+
+# The view checks a valid body with plain code (leads.serializers.lead_create_input_quick)
+# and runs the serializer only for what that code declines. Both must agree exactly.
+QUICK_ACCEPTS = [
+    {},
+    {"family_name": "  山田  ", "given_name": "ﾀﾛｳ"},
+    {"family_name_kana": "やまだ", "given_name_kana": "ﾀﾛｳ", "birth_date": "1990-4-1"},
+    {"email": " Taro.Yamada@Example.COM ", "phone": None},
+    {"email": None, "phone": "＋81 90-1234-5678"},
+    {"prefecture": "東京都", "current_occupation": "care"},
+    {"prefecture": "13"},
+    {"prefecture": "Tokyo-to", "message": "   "},
+    {"desired_roles": ["accounting", "hr", "accounting"], "certifications": []},
+    {"desired_roles": None, "certifications": None, "message": None, "external_id": " ext-1 "},
+    {"source_url": "https://partner.example/lp", "utm_source": "", "utm_medium": None, "utm_campaign": "c"},
+    {
+        "consent": {
+            "privacy_policy_version": " 2026-04 ",
+            "agreed_at": "2026-01-10T01:00:00Z",
+            "third_party_provision": True,
+        }
+    },
+]
+QUICK_DECLINES_SERIALIZER_ACCEPTS = [
+    {"message": 123},  # DRF reads a number as text; the quick check leaves that to it
+    {"utm_source": 1.5},
+]
+QUICK_DECLINES_SERIALIZER_REJECTS = [
+    {"family_name": ""},
+    {"family_name": "   "},
+    {"family_name": 5},
+    {"given_name": None},
+    {"family_name": "あ" * 51},
+    {"given_name": "太\x00郎"},
+    {"unknown": 1},
+    {"email": "not-an-email"},
+    {"email": None, "phone": None},
+    {"email": ""},
+    {"phone": "0120-123-456"},
+    {"phone": "090-1234-567a"},
+    {"birth_date": "2020-01-01"},
+    {"birth_date": "1990/01/01"},
+    {"birth_date": 19900101},
+    {"prefecture": "Atlantis"},
+    {"current_occupation": "pilot"},
+    {"current_occupation": ""},
+    {"desired_roles": ["accounting", "astronaut"]},
+    {"desired_roles": "accounting"},
+    {"desired_roles": [""]},
+    {"certifications": [1]},
+    {"family_name_kana": "yamada"},
+    {"message": "x" * 2001},
+    {"external_id": ""},
+    {"source_url": "\ud800"},
+    {"consent": None},
+    {"consent": []},
+    {"consent": {"privacy_policy_version": "2026-04", "agreed_at": "2026-02-30T10:00:00+09:00", "x": 1}},
+    {
+        "consent": {
+            "privacy_policy_version": "v",
+            "agreed_at": "2026-02-30T10:00:00+09:00",
+            "third_party_provision": True,
+        }
+    },
+    {
+        "consent": {
+            "privacy_policy_version": "v",
+            "agreed_at": "2026-01-10T10:00+09:00",
+            "third_party_provision": False,
+        }
+    },
+    {"consent": {"privacy_policy_version": "2026-04", "agreed_at": "2026-01-10T10:00:00+09:00"}},
+    {
+        "consent": {
+            "privacy_policy_version": "2026-04",
+            "agreed_at": "2026-01-10T10:00:00+09:00",
+            "third_party_provision": True,
+            "extra": 1,
+        }
+    },
+    {
+        "consent": {
+            "privacy_policy_version": "2026-04",
+            "agreed_at": "2026-01-10T10:00:00",
+            "third_party_provision": True,
+        }
+    },
+    {
+        "consent": {
+            "privacy_policy_version": "2026-04",
+            "agreed_at": "2099-01-10T10:00:00+09:00",
+            "third_party_provision": True,
+        }
+    },
+    {
+        "consent": {
+            "privacy_policy_version": "2026-04",
+            "agreed_at": "2026-01-10T10:00:00+09:00",
+            "third_party_provision": 1,
+        }
+    },
+    {
+        "consent": {
+            "privacy_policy_version": "",
+            "agreed_at": "2026-01-10T10:00:00+09:00",
+            "third_party_provision": True,
+        }
+    },
+]
+
+
+def _both(body):
+    from leads.serializers import LeadCreateInputSerializer, lead_create_input_quick
+
+    serializer = LeadCreateInputSerializer(data=body)
+    return lead_create_input_quick(body), (serializer.validated_data if serializer.is_valid() else None)
+
+
+@pytest.mark.parametrize("overrides", QUICK_ACCEPTS)
+def test_the_quick_check_reads_a_valid_body_as_the_serializer_does(overrides):
+    body = lead_body(**overrides)
+    if "certifications" not in overrides:
+        body["certifications"] = sorted(certification_codes())[:2]
+    quick, validated = _both(body)
+    assert validated is not None
+    assert quick == validated
+
+
+@pytest.mark.parametrize("overrides", QUICK_DECLINES_SERIALIZER_ACCEPTS)
+def test_the_quick_check_leaves_what_it_does_not_vouch_for_to_the_serializer(overrides):
+    quick, validated = _both(lead_body(**overrides))
+    assert quick is None
+    assert validated is not None
+
+
+@pytest.mark.parametrize("overrides", QUICK_DECLINES_SERIALIZER_REJECTS)
+def test_the_quick_check_accepts_nothing_the_serializer_rejects(overrides):
+    assert _both(lead_body(**overrides)) == (None, None)
+
+
+def test_a_new_person_costs_two_statements_and_a_known_one_the_general_path(
+    partner, django_assert_num_queries
+):
+    # 1 API key + partner (a prepared statement); 2 the candidate, the lead and its four
+    # outbox rows in one statement, committed on its own (no BEGIN/COMMIT around it).
+    with django_assert_num_queries(2):
+        first = partner.post(lead_body(email="known@example.com"))
+    assert first.status_code == 201
+    # The same person again: 1 API key; 2 the one statement, which writes nothing (the email is
+    # taken); then in a transaction 3 find and lock the candidate, 4 the lead, 5 the outbox.
+    with django_assert_num_queries(5):
+        again = partner.post(lead_body(email="known@example.com"))
+    assert (again.status_code, again.json()["existing_candidate"]) == (201, True)
+    assert Candidate.objects.count() == 1
+    assert OutboxMessage.objects.count() == 8
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [(None, 201), ("*/*", 201), ("application/json", 201), ("text/html, */*;q=0.1", 201), ("text/html", 406)],
+)
+def test_content_negotiation_answers_json_or_406(partner, accept, status):
+    headers = {} if accept is None else {"Accept": accept}
+    response = partner.post(lead_body(), **headers)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+
+
+def test_a_format_override_still_goes_through_negotiation(partner):
+    response = partner.client.get("/api/v1/leads/?format=xml", headers=partner.headers())
+    assert response.status_code == 404
