@@ -9,6 +9,7 @@ from django.db import transaction
 from accounts.models import User
 from consultations.demo import demo_bookings_seed
 from consultations.services import advisor_onboard, availability_set_default
+from leads.demo import demo_applications_seed
 from leads.models import Candidate, Partner
 from leads.services.intake import LeadInput, lead_ingest
 from leads.services.partners import partner_create
@@ -159,4 +160,5 @@ def demo_seed() -> SeedReport:
     demo_employers_seed(report=report)
     demo_candidates_ensure(report=report)
     demo_bookings_seed(report=report)
+    demo_applications_seed(report=report)
     return report

@@ -348,21 +348,61 @@ def _candidate_flags(
     return flags, holds, count
 
 
+def _open_candidates() -> QuerySet[Candidate]:
+    return Candidate.objects.filter(is_closed=False).exclude(stage=Candidate.Stage.PLACED)
+
+
+def _only_role_wanters_can_rank(
+    *, posting: JobPosting, score: Expression, preferred: list[Certification], limit: int
+) -> Exists:
+    """True when at least `limit` open candidates who want the posting's role score above
+    the best score any other candidate can reach (every criterion but the role met, every
+    preferred certification held): then nobody else can enter the first `limit`, and only
+    those who want the role need scoring. Strictly above: an outsider with the same score
+    could rank first on the tie-break (newer first).
+
+    An uncorrelated EXISTS: PostgreSQL runs it once (an InitPlan) and stops as soon as it
+    has found the `limit`-th such candidate, in whatever order it meets them."""
+    ceiling = sum(WEIGHTS.values()) - WEIGHTS["role"] + PREFERRED_CERTIFICATION_WEIGHT * len(preferred)
+    strong = (
+        _open_candidates()
+        .filter(json_list_has("desired_roles", posting.role.slug))
+        .annotate(strong_score=score)
+        .filter(strong_score__gt=ceiling)
+        .order_by()
+        .values("pk")
+    )
+    return Exists(strong[limit - 1 : limit])
+
+
+def _wants_role_if(condition: Exists, *, slug: str) -> Q:
+    """Candidates who want the role when `condition` holds, everyone otherwise. The
+    condition is computed once per query, so the cost per row is the JSON containment."""
+    return json_list_has("desired_roles", slug) | ~Q(condition)
+
+
 def candidates_for_posting(*, posting: JobPosting, limit: int = 20) -> list[CandidateMatch]:
     """Open candidates (not closed, not placed) ranked by fit for the posting, best first.
 
     Two queries whatever the number of candidates (three if `posting.role` is not loaded
-    yet): the posting's certifications, the scored and ranked candidates with advisor."""
+    yet): the posting's certifications, the scored and ranked candidates with advisor.
+
+    Scoring every open candidate is most of the cost (100,000 rows: ~300 ms), so the
+    ranked query scores only those who want the posting's role when that provably gives
+    the same first `limit` (_only_role_wanters_can_rank, decided inside the same query),
+    and everyone otherwise (bench/RESULTS.md, "Matching")."""
     required, preferred = _posting_certifications(posting=posting)
     flags, holds, preferred_count = _candidate_flags(posting=posting, required=required, preferred=preferred)
+    score = _score(flags, preferred_count)
+    enough = _only_role_wanters_can_rank(posting=posting, score=score, preferred=preferred, limit=limit)
     candidates = (
-        Candidate.objects.filter(is_closed=False)
-        .exclude(stage=Candidate.Stage.PLACED)
+        _open_candidates()
+        .filter(_wants_role_if(enough, slug=posting.role.slug))
         .select_related("advisor")
         .annotate(
             **{f"m_{criterion}": flag for criterion, flag in flags.items()},
             **holds,
-            match_score=_score(flags, preferred_count),
+            match_score=score,
         )
         .order_by("-match_score", "-created_at", "pk")[:limit]
     )

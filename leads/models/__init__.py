@@ -1,5 +1,6 @@
 """Models of the leads app, one module per area; import them from here."""
 
+from leads.models.applications import Application, ApplicationEvent, EmployerReveal, InterviewRound, Placement
 from leads.models.candidates import (
     Candidate,
     ContactChannel,
@@ -22,15 +23,20 @@ __all__ = [
     "LEAD_SIGN_UP_FIELDS",
     "PARTNER_STATUS_CHOICES",
     "ApiKey",
+    "Application",
+    "ApplicationEvent",
     "AuditEntry",
     "Candidate",
     "CandidateCertification",
     "ContactChannel",
+    "EmployerReveal",
     "ErasureRecord",
     "FollowUpTask",
+    "InterviewRound",
     "Language",
     "Lead",
     "Partner",
+    "Placement",
     "RemoteWish",
     "SkillLevel",
     "Strength",

@@ -18,6 +18,7 @@ from leads.models import (
     TimelineEvent,
     WorkHistoryEntry,
 )
+from leads.services.applications import applications_merge
 from leads.services.pipeline import candidate_close, timeline_record
 
 # Apps that hang their own rows on a candidate and depend on leads (consultations'
@@ -31,8 +32,8 @@ MERGE_HOOKS: list[MergeHook] = []
 
 @transaction.atomic
 def candidate_merge(*, keep_id: uuid.UUID, duplicate_id: uuid.UUID, by: User | None) -> Candidate:
-    """Move the duplicate's leads, timeline, follow-up tasks, work history and
-    certifications onto `keep`, record the merge on both timelines, and close the duplicate
+    """Move the duplicate's leads, timeline, follow-up tasks, work history, certifications,
+    applications and employer reveals onto `keep`, record the merge on both timelines, and close the duplicate
     with reason `duplicate`."""
     if keep_id == duplicate_id:
         raise ValidationError(_("A candidate cannot be merged into itself."), code="same")
@@ -59,6 +60,9 @@ def candidate_merge(*, keep_id: uuid.UUID, duplicate_id: uuid.UUID, by: User | N
         )
         .update(candidate=keep),
     }
+    # A conflict (the duplicate further along for a posting both applied to) raises, and the
+    # transaction undoes the moves above: nothing is half-merged.
+    moved.update(applications_merge(source=duplicate, target=keep, by=by))
     for hook in MERGE_HOOKS:
         hook(keep_id=keep.pk, duplicate_id=duplicate.pk)
 

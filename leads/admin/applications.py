@@ -1,0 +1,488 @@
+"""Applications (推薦) in the workspace: the pipeline list per stage, the application page
+(stage moves, interview rounds, placement through the service), placements, and the
+"matching candidates" page of a posting, from which an advisor recommends.
+
+Every stage change goes through leads.services.applications; the stage is never a form field.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import widgets
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from leads.admin.common import staff_user
+from leads.admin.ledgers import LedgerAdminMixin
+from leads.models import Application, ApplicationEvent, Candidate, EmployerReveal, InterviewRound, Placement
+from leads.selectors_matching import candidates_for_posting
+from leads.services.applications import (
+    TRANSITIONS,
+    ApplicationError,
+    application_accept,
+    application_create,
+    application_transition,
+    employer_reveal,
+    interview_round_schedule,
+    left_early,
+    placement_record_leaving,
+)
+from roles.admin import JobPostingAdmin
+from roles.models import JobPosting
+
+S = Application.Stage
+
+
+class _ReadOnlyInline(admin.TabularInline[Any, Any]):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class InterviewRoundInline(_ReadOnlyInline):
+    model = InterviewRound
+    fields = readonly_fields = ("number", "scheduled_at", "note")
+
+
+class ApplicationEventInline(_ReadOnlyInline):
+    model = ApplicationEvent
+    fields = readonly_fields = ("occurred_at", "kind", "from_stage", "to_stage", "actor", "note")
+    ordering = ("occurred_at", "pk")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApplicationEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+
+class ApplicationCreateForm(forms.ModelForm[Application]):
+    class Meta:
+        model = Application
+        fields = ("candidate", "posting", "note")
+
+    def clean_posting(self) -> JobPosting:
+        posting: JobPosting = self.cleaned_data["posting"]
+        if posting.status != JobPosting.Status.OPEN:
+            raise ValidationError(_("Only a posting that is recruiting can receive applications."))
+        return posting
+
+
+def _transition_action(to: str) -> Callable[..., None]:
+    def action(modeladmin: "ApplicationAdmin", request: HttpRequest, queryset: QuerySet[Application]) -> None:
+        modeladmin.transition_selected(request, queryset, to=to)
+
+    action.__name__ = f"move_to_{to}"
+    return admin.action(description=_("Move to: %(stage)s") % {"stage": S(to).label}, permissions=["change"])(
+        action
+    )
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin[Application]):
+    list_display = ("candidate", "posting", "employer", "stage", "advisor", "interviews", "stage_changed_at")
+    list_display_links = ("candidate",)
+    # Facets: the stage filter shows how many applications are in each stage (the pipeline),
+    # under the other filters chosen.
+    list_filter = (
+        "stage",
+        ("advisor", admin.RelatedOnlyFieldListFilter),
+        ("posting__employer", admin.RelatedOnlyFieldListFilter),
+    )
+    show_facets = admin.ShowFacets.ALWAYS
+    list_select_related = ("candidate", "posting__employer", "advisor")
+    search_fields = (
+        "candidate__family_name",
+        "candidate__given_name",
+        "posting__title",
+        "posting__employer__name",
+    )
+    autocomplete_fields = ("candidate", "posting")
+    inlines = (InterviewRoundInline, ApplicationEventInline)
+    actions = tuple(
+        _transition_action(to)
+        for to in (
+            S.SUBMITTED,
+            S.DOCUMENT_SCREENING,
+            S.INTERVIEW,
+            S.OFFER,
+            S.DECLINED,
+            S.REJECTED,
+            S.WITHDRAWN,
+        )
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
+        return super().get_queryset(request).annotate(interview_count=Count("interview_rounds"))
+
+    def get_fields(self, request: HttpRequest, obj: Application | None = None) -> Any:
+        if obj is None:
+            return ["candidate", "posting", "note"]
+        return [
+            "candidate",
+            "posting",
+            "advisor",
+            "stage",
+            "stage_changed_at",
+            "next_steps",
+            "placement_summary",
+            "note",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Application | None = None) -> list[str]:
+        if obj is None:
+            return []
+        return [
+            "candidate",
+            "posting",
+            "advisor",
+            "stage",
+            "stage_changed_at",
+            "next_steps",
+            "placement_summary",
+        ]
+
+    def get_form(
+        self, request: HttpRequest, obj: Application | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = ApplicationCreateForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_inlines(self, request: HttpRequest, obj: Application | None) -> Any:
+        return self.inlines if obj is not None else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # history: a mistaken application is withdrawn
+
+    def save_model(self, request: HttpRequest, obj: Application, form: Any, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["note", "updated_at"])  # the only editable field
+            return
+        created = application_create(
+            candidate=obj.candidate, posting=obj.posting, by=staff_user(request), note=obj.note
+        )
+        obj.pk, obj.stage, obj.stage_changed_at = created.pk, created.stage, created.stage_changed_at
+
+    @admin.display(description=_("employer"), ordering="posting__employer__name")
+    def employer(self, obj: Application) -> str:
+        return obj.posting.employer.name
+
+    @admin.display(description=_("interview rounds"), ordering="interview_count")
+    def interviews(self, obj: Application) -> int:
+        count: int = getattr(obj, "interview_count", 0)
+        return count
+
+    @admin.display(description=_("next steps"))
+    def next_steps(self, obj: Application) -> str:
+        links = []
+        if S.INTERVIEW in TRANSITIONS[obj.stage] or obj.stage == S.INTERVIEW:
+            url = reverse("admin:leads_application_interview", args=[obj.pk])
+            links.append(format_html('<a href="{}">{}</a>', url, _("Schedule an interview round")))
+        if obj.stage == S.OFFER:
+            url = reverse("admin:leads_application_accept", args=[obj.pk])
+            links.append(format_html('<a href="{}">{}</a>', url, _("Offer accepted: record the placement")))
+        if not links:
+            return "-"
+        return format_html(" / ".join(["{}"] * len(links)), *links)
+
+    @admin.display(description=_("placement"))
+    def placement_summary(self, obj: Application) -> str:
+        placement = Placement.objects.filter(application=obj).first()
+        if placement is None:
+            return "-"
+        url = reverse("admin:leads_placement_change", args=[placement.pk])
+        return format_html(
+            '<a href="{}">{}</a>',
+            url,
+            _("Starts %(start)s, fee %(fee)s yen")
+            % {"start": placement.start_date, "fee": f"{placement.fee_jpy:,}"},
+        )
+
+    def transition_selected(self, request: HttpRequest, queryset: QuerySet[Application], *, to: str) -> None:
+        moved, refused = 0, []
+        for application in queryset.select_related("candidate"):
+            try:
+                application_transition(application_id=application.pk, to=to, by=staff_user(request))
+                moved += 1
+            except ApplicationError as error:
+                refused.append(f"{application.candidate}: {error.messages[0]}")
+        if moved:
+            self.message_user(
+                request, _("%(count)d applications moved.") % {"count": moved}, messages.SUCCESS
+            )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    # --- interview rounds and placement: forms over the service -----------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/interview/", wrap(self.interview_view), name="leads_application_interview"),
+            path("<int:pk>/accept/", wrap(self.accept_view), name="leads_application_accept"),
+            *super().get_urls(),
+        ]
+
+    def _step(
+        self,
+        request: HttpRequest,
+        pk: int,
+        form_class: type[forms.Form],
+        title: str,
+        act: Callable[..., object],
+    ) -> HttpResponse:
+        application = get_object_or_404(Application.objects.select_related("candidate", "posting"), pk=pk)
+        if not self.has_change_permission(request, application):
+            raise PermissionDenied
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                act(application, form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(request, _("Saved."), messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:leads_application_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "subtitle": str(application),
+            "application": application,
+            "form": form,
+        }
+        return TemplateResponse(request, "leads/admin/application_step.html", context)
+
+    def interview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def act(application: Application, data: dict[str, Any]) -> object:
+            return interview_round_schedule(
+                application_id=application.pk,
+                scheduled_at=data["scheduled_at"],
+                by=staff_user(request),
+                note=data["note"],
+            )
+
+        return self._step(request, pk, InterviewRoundForm, str(_("Schedule an interview round")), act)
+
+    def accept_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        def act(application: Application, data: dict[str, Any]) -> object:
+            return application_accept(
+                application_id=application.pk,
+                by=staff_user(request),
+                start_date=data["start_date"],
+                annual_salary_jpy=data["annual_salary_jpy"],
+                fee_jpy=data["fee_jpy"],
+                guarantee_until=data["guarantee_until"],
+                note=data["note"],
+            )
+
+        return self._step(request, pk, PlacementForm, str(_("Offer accepted: record the placement")), act)
+
+
+class InterviewRoundForm(forms.Form):
+    scheduled_at = forms.SplitDateTimeField(label=_("date and time"), widget=widgets.AdminSplitDateTime)
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PlacementForm(forms.Form):
+    start_date = forms.DateField(label=_("start date"), widget=widgets.AdminDateWidget)
+    annual_salary_jpy = forms.IntegerField(label=_("first-year annual salary (JPY)"), min_value=1)
+    fee_jpy = forms.IntegerField(
+        label=_("fee (JPY)"), min_value=0, required=False, help_text=_("Empty: the employer's fee rate.")
+    )
+    guarantee_until = forms.DateField(
+        label=_("guarantee period ends"),
+        required=False,
+        widget=widgets.AdminDateWidget,
+        help_text=_("Empty: 90 days after the start."),
+    )
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(Placement)
+class PlacementAdmin(LedgerAdminMixin, admin.ModelAdmin[Placement]):
+    """Placements are recorded from the application; here only the leaving (and refund) is
+    entered, through the service. The managers' ledgers hang off this list (LedgerAdminMixin)."""
+
+    list_display = (
+        "application",
+        "placed_on",
+        "start_date",
+        "fee_jpy",
+        "employment_type",
+        "left_on",
+        "left_within_6_months",
+    )
+    list_filter = ("employment_type", "placed_on")
+    list_select_related = ("application__candidate", "application__posting")
+    date_hierarchy = "placed_on"
+    fields = (
+        "application",
+        "placed_on",
+        "start_date",
+        "annual_salary_jpy",
+        "fee_rate_percent",
+        "fee_jpy",
+        "employment_type",
+        "guarantee_until",
+        "left_on",
+        "refund_jpy",
+    )
+    readonly_fields = fields[:8]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Placement, form: Any, change: bool) -> None:
+        if obj.left_on is None:
+            return  # nothing to record
+        placement_record_leaving(
+            placement_id=obj.pk, left_on=obj.left_on, refund_jpy=obj.refund_jpy, by=staff_user(request)
+        )
+
+    @admin.display(description=_("left within 6 months"), boolean=True)
+    def left_within_6_months(self, obj: Placement) -> bool:
+        return left_early(placement=obj)
+
+
+# --- the posting's "matching candidates" page ------------------------------------------------
+
+
+MATCHING_LIMIT = 50
+
+
+class PostingMatchingAdmin(JobPostingAdmin):
+    """The posting admin plus its matching candidates (leads builds on roles, so the page is
+    added here instead of in roles.admin). From there an advisor recommends a candidate."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: JobPosting | None = None) -> Any:
+        return (*super().get_readonly_fields(request, obj), "matching_candidates")
+
+    def get_fieldsets(self, request: HttpRequest, obj: JobPosting | None = None) -> Any:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.insert(1, (_("Matching"), {"fields": ("matching_candidates",)}))
+        return fieldsets
+
+    @admin.display(description=_("matching candidates"))
+    def matching_candidates(self, obj: JobPosting) -> str:
+        url = reverse("admin:roles_jobposting_matching", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Show the matching candidates"))
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.matching_view)
+        return [path("<int:pk>/matching/", view, name="roles_jobposting_matching"), *super().get_urls()]
+
+    def matching_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """GET: candidates ranked for the posting with the reasons (4 queries: the posting,
+        its certifications, the ranked candidates, their applications and reveals for it);
+        POST `candidate`: recommend (create the application), or with `action=reveal`
+        record that the employer was revealed to the candidate."""
+        posting = get_object_or_404(JobPosting.objects.select_related("role", "employer"), pk=pk)
+        if not self.has_view_permission(request, posting):
+            raise PermissionDenied
+        may_recommend = request.user.has_perm("leads.add_application")
+        if request.method == "POST":
+            if not may_recommend:
+                raise PermissionDenied
+            candidate = get_object_or_404(Candidate, pk=request.POST.get("candidate"))
+            if request.POST.get("action") == "reveal":
+                employer_reveal(candidate=candidate, posting=posting, by=staff_user(request))
+                message = _("Employer revealed to %(candidate)s.") % {"candidate": candidate}
+                self.message_user(request, message, messages.SUCCESS)
+                return HttpResponseRedirect(request.path)
+            try:
+                application_create(candidate=candidate, posting=posting, by=staff_user(request))
+            except ApplicationError as error:
+                self.message_user(request, error.messages[0], messages.ERROR)
+            else:
+                message = _("%(candidate)s recommended.") % {"candidate": candidate}
+                self.message_user(request, message, messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+        matches = candidates_for_posting(posting=posting, limit=MATCHING_LIMIT)
+        ids = [m.candidate.pk for m in matches]
+        applied = dict(
+            Application.objects.filter(posting=posting, candidate__in=ids).values_list(
+                "candidate_id", "stage"
+            )
+        )
+        revealed = set(
+            EmployerReveal.objects.filter(posting=posting, candidate__in=ids).values_list(
+                "candidate_id", flat=True
+            )
+        )
+        rows = [
+            {
+                "match": m,
+                "stage_label": S(applied[m.candidate.pk]).label if m.candidate.pk in applied else None,
+                "revealed": m.candidate.pk in revealed,
+            }
+            for m in matches
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Matching candidates"),
+            "subtitle": posting.title,
+            "posting": posting,
+            "rows": rows,
+            "may_recommend": may_recommend and posting.status == JobPosting.Status.OPEN,
+        }
+        return TemplateResponse(request, "leads/admin/posting_matching.html", context)
+
+
+admin.site.unregister(JobPosting)
+admin.site.register(JobPosting, PostingMatchingAdmin)
+
+
+# --- for the candidate page (leads.admin.candidates) ----------------------------------------
+
+
+class CandidateApplicationInline(_ReadOnlyInline):
+    """The candidate's applications, read-only; each links to its page for the next steps."""
+
+    model = Application
+    fields = readonly_fields = ("application_link", "employer", "stage", "stage_changed_at", "advisor")
+    verbose_name_plural = _("applications")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
+        # The candidate too: the inline shows each row's str(), which names it.
+        return super().get_queryset(request).select_related("candidate", "posting__employer", "advisor")
+
+    @admin.display(description=_("job posting"))
+    def application_link(self, obj: Application) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:leads_application_change", args=[obj.pk]), obj.posting.title
+        )
+
+    @admin.display(description=_("employer"))
+    def employer(self, obj: Application) -> str:
+        return obj.posting.employer.name
+
+
+class CandidateEmployerRevealInline(_ReadOnlyInline):
+    """Which employers were revealed to the candidate, by whom and when."""
+
+    model = EmployerReveal
+    fields = readonly_fields = ("posting", "employer", "advisor", "revealed_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EmployerReveal]:
+        return super().get_queryset(request).select_related("candidate", "posting__employer", "advisor")
+
+    @admin.display(description=_("employer"))
+    def employer(self, obj: EmployerReveal) -> str:
+        return obj.posting.employer.name
