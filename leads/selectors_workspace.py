@@ -1,6 +1,8 @@
 """Reads of the advisors' workspace: who may edit what, the candidate list's annotations and
 filters, possible duplicates, and the "my day" task list."""
 
+import contextlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from django.db.models.functions import Cast, Coalesce
 from accounts.models import Groups, User
 from core.business_time import BUSINESS_TZ
 from leads.models import Candidate, FollowUpTask, Lead, Partner
+from leads.normalize import NormalizationError, kana_to_katakana, normalize_phone
 from roles.models import Role
 
 # --- who may do what --------------------------------------------------------------------
@@ -25,11 +28,47 @@ def staff_is_manager(*, user: User) -> bool:
     return user.groups.filter(name=Groups.MANAGERS).exists()
 
 
+def staff_active_get(*, user_id: int) -> User | None:
+    """An active staff user to give candidates to, or None."""
+    return User.objects.filter(pk=user_id, is_staff=True, is_active=True).first()
+
+
 def candidate_editable_by(*, candidate: Candidate, user: User, is_manager: bool) -> bool:
     return is_manager or candidate.advisor_id == user.pk
 
 
 # --- the candidate list -------------------------------------------------------------------
+
+
+def candidate_search(*, queryset: QuerySet[Candidate], term: str) -> QuerySet[Candidate]:
+    """Search as advisors type, for the admin list and the advisor API alike. Every word must
+    match a name (kanji, any width), a reading (hiragana or katakana, stored as katakana),
+    the email or digits of the phone; or the whole term is a phone number in any usual form
+    (stored as E.164)."""
+    words = term.split()
+    if not words:
+        return queryset
+    match = Q()
+    for word in words:
+        text = unicodedata.normalize("NFKC", word)  # names are stored NFKC
+        kana = kana_to_katakana(word)
+        # Readings (katakana) have no case and emails are stored lower-case: a plain LIKE,
+        # cheaper than ILIKE and served by the trigram indexes of migration 0013. Names may
+        # hold latin letters, so they are matched in any case.
+        word_match = (
+            Q(family_name__icontains=text)
+            | Q(given_name__icontains=text)
+            | Q(family_name_kana__contains=kana)
+            | Q(given_name_kana__contains=kana)
+            | Q(email__contains=text.lower())
+        )
+        digits = text.replace("-", "")
+        if digits.isdigit() and len(digits) >= 3:  # part of a number, e.g. its last four digits
+            word_match |= Q(phone__contains=digits)
+        match &= word_match
+    with contextlib.suppress(NormalizationError):  # not a phone number: no phone match
+        match |= Q(phone=normalize_phone(term))
+    return queryset.filter(match)
 
 
 def followup_effective_due() -> Coalesce:
@@ -98,10 +137,14 @@ def candidates_with_overdue_followup(*, queryset: QuerySet[Candidate], now: date
 
 
 def bookings_available() -> bool:
-    return apps.is_installed("consultations") and _booking_model() is not None
+    return booking_model() is not None
 
 
-def _booking_model() -> type[Model] | None:
+def booking_model() -> type[Model] | None:
+    """consultations.Booking, resolved by name: consultations depends on leads, never the
+    other way round. None when the app is not installed."""
+    if not apps.is_installed("consultations"):
+        return None
     try:
         return apps.get_model("consultations", "Booking")
     except LookupError:
@@ -112,11 +155,66 @@ def candidates_with_upcoming_consultation(
     *, queryset: QuerySet[Candidate], now: datetime
 ) -> QuerySet[Candidate]:
     # Resolved by name: consultations depends on leads, never the other way round.
-    booking = _booking_model()
+    booking = booking_model()
     if booking is None:
         return queryset
     upcoming = booking._default_manager.filter(candidate=OuterRef("pk"), status="booked", start_at__gte=now)
     return queryset.filter(Exists(upcoming))
+
+
+def candidate_list_filtered(
+    *,
+    user: User,
+    now: datetime,
+    q: str = "",
+    stage: str | None = None,
+    closed: bool | None = None,
+    advisor: str | None = None,
+    partner: int | None = None,
+    role: str | None = None,
+    prefecture: str | None = None,
+    overdue: bool | None = None,
+    consultation: bool | None = None,
+) -> QuerySet[Candidate]:
+    """The candidate list with the admin list's filters and search, for the advisor API:
+    the list's columns as subqueries, the advisor and credited partner joined; one query
+    per page. `advisor` is "me", "none" or an id; no value means everyone."""
+    candidates = candidate_list_annotate(
+        Candidate.objects.select_related("advisor", "credited_lead__partner")
+    )
+    if q:
+        candidates = candidate_search(queryset=candidates, term=q)
+    if stage:
+        candidates = candidates.filter(stage=stage)
+    if closed is not None:
+        candidates = candidates.filter(is_closed=closed)
+    if advisor == "me":
+        candidates = candidates.filter(advisor=user)
+    elif advisor == "none":
+        candidates = candidates.filter(advisor__isnull=True)
+    elif advisor:
+        candidates = candidates.filter(advisor_id=int(advisor))
+    if partner is not None:
+        candidates = candidates_with_partner(queryset=candidates, partner_id=partner)
+    if role:
+        candidates = candidates_wanting_role(queryset=candidates, slug=role)
+    if prefecture:
+        candidates = candidates.filter(prefecture=prefecture)
+    if overdue:
+        candidates = candidates_with_overdue_followup(queryset=candidates, now=now)
+    if consultation:
+        candidates = candidates_with_upcoming_consultation(queryset=candidates, now=now)
+    return candidates
+
+
+def candidate_detail_get(*, candidate_id: Any) -> Candidate | None:
+    """One candidate with the list's columns and the profile's parts (three queries)."""
+    return (
+        candidate_list_annotate(Candidate.objects.select_related("advisor", "credited_lead__partner"))
+        .prefetch_related("work_history", "certification_records__certification")
+        .filter(pk=candidate_id)
+        .first()
+    )
 
 
 @dataclass(frozen=True)

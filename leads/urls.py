@@ -1,6 +1,23 @@
 from django.urls import path
 
 from leads.apis import LeadCollectionApi, LeadDetailApi, PartnerStatsApi
+from leads.apis_advisor import (
+    CandidateAssignApi,
+    CandidateCallApi,
+    CandidateDetailApi,
+    CandidateListApi,
+    CandidateNoteApi,
+    CandidateStageApi,
+)
+from leads.apis_applications import (
+    ApplicationCollectionApi,
+    ApplicationDetailApi,
+    ApplicationTransitionApi,
+    EmployerRevealCollectionApi,
+    InterviewRoundCreateApi,
+    PlacementCreateApi,
+    PlacementLeavingApi,
+)
 from leads.apis_matching import CandidateMatchingPostingsApi, PostingMatchingCandidatesApi
 
 urlpatterns = [
@@ -17,4 +34,30 @@ urlpatterns = [
         PostingMatchingCandidatesApi.as_view(),
         name="posting-matching-candidates",
     ),
+    path("applications/", ApplicationCollectionApi.as_view(), name="applications"),
+    path("applications/<int:pk>/", ApplicationDetailApi.as_view(), name="application-detail"),
+    path(
+        "applications/<int:pk>/transition/", ApplicationTransitionApi.as_view(), name="application-transition"
+    ),
+    path(
+        "applications/<int:pk>/interview-rounds/",
+        InterviewRoundCreateApi.as_view(),
+        name="application-interviews",
+    ),
+    path("applications/<int:pk>/placement/", PlacementCreateApi.as_view(), name="application-placement"),
+    path(
+        "applications/<int:pk>/placement/leaving/", PlacementLeavingApi.as_view(), name="application-leaving"
+    ),
+    path(
+        "candidates/<uuid:pk>/employer-reveals/",
+        EmployerRevealCollectionApi.as_view(),
+        name="candidate-reveals",
+    ),
+    # The advisors' candidate API (leads/apis_advisor.py).
+    path("candidates/", CandidateListApi.as_view(), name="candidates"),
+    path("candidates/<uuid:pk>/", CandidateDetailApi.as_view(), name="candidate-detail"),
+    path("candidates/<uuid:pk>/notes/", CandidateNoteApi.as_view(), name="candidate-notes"),
+    path("candidates/<uuid:pk>/calls/", CandidateCallApi.as_view(), name="candidate-calls"),
+    path("candidates/<uuid:pk>/stage/", CandidateStageApi.as_view(), name="candidate-stage"),
+    path("candidates/<uuid:pk>/assign/", CandidateAssignApi.as_view(), name="candidate-assign"),
 ]

@@ -160,3 +160,10 @@ class CandidateActions(admin.ModelAdmin[Candidate]):
         self._each(
             request, queryset, lambda c: candidate_call_log(candidate_id=c.pk, outcome="no_answer", by=by)
         )
+
+    @admin.action(description=_("Log a call: voicemail left"), permissions=["change"])
+    def log_call_voicemail(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
+        by = staff_user(request)
+        self._each(
+            request, queryset, lambda c: candidate_call_log(candidate_id=c.pk, outcome="voicemail", by=by)
+        )

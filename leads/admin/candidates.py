@@ -1,11 +1,10 @@
 """The candidate list and page: the advisors' main screen."""
 
-import contextlib
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import ShowFacets
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -16,6 +15,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.business_time import BUSINESS_TZ
+from leads.admin.applications import CandidateApplicationInline, CandidateEmployerRevealInline
+from leads.admin.audit import AuditedCandidateAdmin
 from leads.admin.candidate_actions import CandidateActions
 from leads.admin.candidate_forms import (
     CandidateActionForm,
@@ -26,6 +27,7 @@ from leads.admin.candidate_forms import (
     WorkHistoryInline,
 )
 from leads.admin.common import CachedForeignKeyChoicesMixin, choice_lists, is_manager, may_edit, staff_user
+from leads.admin.dashboard import DashboardMixin
 from leads.admin.filters import (
     AdvisorFilter,
     DesiredRoleFilter,
@@ -37,9 +39,13 @@ from leads.admin.filters import (
 )
 from leads.admin.privacy import PRIVACY_ACTIONS
 from leads.models import Candidate, FollowUpTask, Lead
-from leads.normalize import NormalizationError, kana_to_katakana, normalize_phone
 from leads.selectors_timeline import candidate_timeline
-from leads.selectors_workspace import age_on, candidate_list_annotate, candidate_possible_duplicates
+from leads.selectors_workspace import (
+    age_on,
+    candidate_list_annotate,
+    candidate_possible_duplicates,
+    candidate_search,
+)
 from leads.services.followups import followup_task_create
 from leads.services.profile import PROFILE_FIELDS, candidate_profile_save
 
@@ -56,7 +62,7 @@ PIPELINE_FIELDS = (
 
 
 @admin.register(Candidate)
-class CandidateAdmin(CachedForeignKeyChoicesMixin, CandidateActions):
+class CandidateAdmin(AuditedCandidateAdmin, CachedForeignKeyChoicesMixin, DashboardMixin, CandidateActions):
     form = CandidateForm
     change_form_template = "leads/admin/candidate_change_form.html"
     list_display = (
@@ -86,16 +92,29 @@ class CandidateAdmin(CachedForeignKeyChoicesMixin, CandidateActions):
     )
     # Facet counts would add a COUNT per filter choice over the whole table.
     show_facets = ShowFacets.NEVER
+    # With 100,000 candidates (bench/candidate_list.py) a second COUNT over the whole table
+    # and 100 rendered rows each cost tens of milliseconds; a page of 50 is a screenful.
+    show_full_result_count = False
+    list_per_page = 50
     list_select_related = ("advisor", "credited_lead__partner")
     ordering = ("-created_at",)
+    # Shows the search box; the search itself is candidate_search (get_search_results).
     search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone")
-    inlines = (FollowUpTaskInline, WorkHistoryInline, CertificationInline, LeadInline)
+    inlines = (
+        FollowUpTaskInline,
+        WorkHistoryInline,
+        CertificationInline,
+        LeadInline,
+        CandidateApplicationInline,
+        CandidateEmployerRevealInline,
+    )
     action_form = CandidateActionForm
     actions = (
         "assign_to_me",
         "assign_to_advisor",
         "log_call_reached",
         "log_call_no_answer",
+        "log_call_voicemail",
         "move_to_stage",
         "close_with_reason",
         "reopen",
@@ -113,6 +132,7 @@ class CandidateAdmin(CachedForeignKeyChoicesMixin, CandidateActions):
                     "email",
                     "phone",
                     ("contact_channel", "language"),
+                    "line_user_id",
                 )
             },
         ),
@@ -281,18 +301,6 @@ class CandidateAdmin(CachedForeignKeyChoicesMixin, CandidateActions):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Candidate], search_term: str
     ) -> tuple[QuerySet[Candidate], bool]:
-        """Search as advisors type: kana in either script (stored as katakana), a phone in
-        any usual form (stored as E.164), an email in any case."""
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if not term:
-            return results, may_have_duplicates
-        katakana = kana_to_katakana(term)
-        extra = Q()
-        if katakana != term:
-            extra |= Q(family_name_kana__icontains=katakana) | Q(given_name_kana__icontains=katakana)
-        with contextlib.suppress(NormalizationError):  # not a phone number: no phone match
-            extra |= Q(phone=normalize_phone(term))
-        if extra:
-            results = results | queryset.filter(extra)
-        return results, may_have_duplicates
+        """Kana in either script, a phone in any usual form, names, email: one selector,
+        shared with the advisor API. One row per candidate, so no duplicates to remove."""
+        return candidate_search(queryset=queryset, term=search_term), False

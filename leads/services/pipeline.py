@@ -201,3 +201,11 @@ def candidate_call_log(
     if not candidate.is_closed and ORDER.index(target) > ORDER.index(candidate.stage):
         _move(candidate, to=target, by=by, note="", now=now)
     return candidate
+
+
+def candidate_note_add(*, candidate_id: uuid.UUID, note: str, by: User | None) -> TimelineEvent:
+    """An advisor's note on the candidate's timeline. Raises ValidationError when empty."""
+    text = note.strip()
+    if not text:
+        raise ValidationError(_("Write the note first."), code="required")
+    return timeline_record(candidate_id=candidate_id, kind=TimelineEvent.Kind.NOTE, by=by, note=text)

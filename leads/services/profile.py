@@ -56,6 +56,7 @@ PROFILE_FIELDS = frozenset(
         "remote_wish",
         "contact_channel",
         "language",
+        "line_user_id",
     }
 )
 

@@ -60,3 +60,28 @@ def test_an_advisor_finds_a_candidate_by_kana_and_moves_the_stage(live_server, p
 
     candidate.refresh_from_db()
     assert candidate.stage == "contacted"
+
+
+def test_an_advisor_opens_the_dashboard_from_the_top_bar(live_server, page, make_partner):
+    _advisors_group()
+    advisor = staff_user_create(
+        email="sato@urakata.example", display_name="佐藤", group=Groups.ADVISORS, password="correct-horse-42"
+    )
+    make_partner().post(lead_body(family_name="山田", family_name_kana="ヤマダ", given_name_kana="タロウ"))
+    make_partner("other").post(lead_body(family_name="鈴木", family_name_kana="スズキ"))
+    Candidate.objects.update(advisor=advisor)
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "sato@urakata.example")
+    page.fill("#id_password", "correct-horse-42")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    page.click("#nav-dashboard")
+    page.wait_for_url("**/admin/leads/candidate/dashboard/")
+
+    # Both new leads wait for a first contact, each with its SLA clock; the funnel is drawn
+    # (inline SVG, no script) with its figures as text.
+    expect(page.locator("#dashboard-new-leads tbody tr")).to_have_count(2)
+    expect(page.locator("svg.funnel-chart rect")).to_have_count(len(Candidate.Stage.values))
+    expect(page.locator(".funnel-table tr.funnel-new td").nth(1)).to_have_text("2")
+    screenshot(page, "admin-dashboard")
