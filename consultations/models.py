@@ -157,6 +157,15 @@ class Booking(models.Model):
         NO_SHOW = "no_show", _("No-show")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class NextStep(models.TextChoices):
+        """What follows a held consultation (recorded with its outcome)."""
+
+        DOCUMENTS = "documents", _("Prepare documents")
+        APPLY = "apply", _("Move on to applying")
+        ANOTHER_CONSULTATION = "another_consultation", _("Another consultation")
+        THINKING = "thinking", _("Candidate is thinking it over")
+        NONE = "none", _("No further support")
+
     ACTIVE_STATUSES = (Status.BOOKED, Status.HELD)  # what occupies an advisor's time
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -193,6 +202,19 @@ class Booking(models.Model):
     )
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # The outcome of a held consultation, written once by booking_record_outcome.
+    outcome_note = models.TextField(_("outcome"), max_length=2000, blank=True)
+    next_step = models.CharField(_("next step"), max_length=24, choices=NextStep.choices, blank=True)
+    next_step_due = models.DateField(_("next step due"), null=True, blank=True)
+    outcome_recorded_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("outcome recorded by"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -212,6 +234,13 @@ class Booking(models.Model):
                 fields=["candidate", "kind"],
                 condition=Q(status="booked"),
                 name="booking_one_booked_per_candidate_kind",
+            ),
+            # An outcome belongs to a held consultation and always names the next step;
+            # without one there is no next step or due date either.
+            models.CheckConstraint(
+                condition=Q(outcome_recorded_at__isnull=True, next_step="", next_step_due__isnull=True)
+                | (Q(outcome_recorded_at__isnull=False, status="held") & ~Q(next_step="")),
+                name="booking_outcome_of_held_with_next_step",
             ),
         ]
         indexes = [

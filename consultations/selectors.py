@@ -14,12 +14,13 @@ Japan has no daylight saving time, so wall-clock arithmetic there is exact.
 """
 
 import uuid
-from bisect import insort
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TypeVar
 
 import jpholiday
 from django.conf import settings
@@ -38,6 +39,7 @@ from consultations.tokens import manage_token_hash
 from core.business_time import BUSINESS_TZ
 
 SLOT_STEP = timedelta(minutes=15)
+_STEP_SECONDS = SLOT_STEP.total_seconds()
 MODES = tuple(ConsultationMode.values)  # every advisor offers every mode
 _DAY = timedelta(days=1)
 _LONGEST = max(spec.length + spec.buffer for spec in KIND_SPECS.values())
@@ -66,8 +68,12 @@ def _at(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=BUSINESS_TZ)
 
 
-def _merge(windows: Iterable[Window]) -> list[Window]:
-    merged: list[Window] = []
+_Point = TypeVar("_Point", datetime, float)
+
+
+def _merge(windows: Iterable[tuple[_Point, _Point]]) -> list[tuple[_Point, _Point]]:
+    """Union of half-open intervals, sorted and disjoint (touching ones joined)."""
+    merged: list[tuple[_Point, _Point]] = []
     for start, end in sorted(windows):
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
@@ -84,7 +90,11 @@ class _Schedule:
     overrides: dict[tuple[int, date], list[AvailabilityOverride]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    busy: dict[int, list[Window]] = field(default_factory=lambda: defaultdict(list))
+    # Each advisor's busy time as merged, sorted intervals in POSIX seconds: `starts` and
+    # `ends` ascend together, so a bisection finds the only interval that can overlap a
+    # candidate slot (float comparisons, not aware datetimes of two time zones).
+    busy_starts: dict[int, list[float]] = field(default_factory=dict)
+    busy_ends: dict[int, list[float]] = field(default_factory=dict)
     advisors: set[int] = field(default_factory=set)
 
     @classmethod
@@ -109,10 +119,15 @@ class _Schedule:
         )
         if exclude_booking is not None:
             bookings = bookings.exclude(pk=exclude_booking)
+        busy: dict[int, list[tuple[float, float]]] = defaultdict(list)
         for advisor_id, busy_start, busy_until in bookings.values_list(
             "advisor_id", "start_at", "blocked_until"
         ):
-            insort(schedule.busy[advisor_id], (busy_start, busy_until))
+            busy[advisor_id].append((busy_start.timestamp(), busy_until.timestamp()))
+        for advisor_id, intervals in busy.items():
+            merged = _merge(intervals)  # the exclusion constraint keeps them apart; SQLite may not
+            schedule.busy_starts[advisor_id] = [start for start, _ in merged]
+            schedule.busy_ends[advisor_id] = [end for _, end in merged]
         return schedule
 
     def windows(self, advisor_id: int, day: date) -> list[Window]:
@@ -128,25 +143,28 @@ class _Schedule:
         hours += [(o.start_time, o.end_time) for o in overrides if o.start_time and o.end_time]
         return _merge((_at(day, start), _at(day, end)) for start, end in hours)
 
-    def is_free(self, advisor_id: int, start: datetime, blocked_until: datetime) -> bool:
-        for busy_start, busy_until in self.busy.get(advisor_id, ()):
-            if busy_start >= blocked_until:
-                break  # sorted by start: nothing later can overlap
-            if busy_until > start:
-                return False
-        return True
+    def is_free(self, advisor_id: int, start: float, blocked_until: float) -> bool:
+        """Whether [start, blocked_until) (POSIX seconds) touches none of the advisor's
+        busy intervals: the first interval ending after `start` must begin at or after
+        `blocked_until` (intervals are disjoint and sorted, so no later one can overlap)."""
+        ends = self.busy_ends.get(advisor_id)
+        if not ends:
+            return True
+        index = bisect_right(ends, start)
+        return index == len(ends) or self.busy_starts[advisor_id][index] >= blocked_until
 
 
-def _grid(window: Window, spec: KindSpec, earliest: datetime, latest: datetime) -> Iterable[datetime]:
-    start, end = window
-    start = max(start, earliest)
-    # Up to the next quarter hour on the clock (windows and notice can start anywhere).
-    local = start.astimezone(BUSINESS_TZ)
-    past = timedelta(minutes=local.minute % 15, seconds=local.second, microseconds=local.microsecond)
-    moment = local if not past else local - past + SLOT_STEP
-    while moment + spec.length <= end and moment <= latest:
+def _grid(window: Window, spec: KindSpec, earliest: float, latest: float) -> Iterable[float]:
+    """Starts (POSIX seconds) on the quarter hours of the clock inside ``window`` whose
+    consultation ends within it, between ``earliest`` and ``latest``. Asia/Tokyo is UTC+9
+    all year, a whole number of quarter hours, so the clock's quarter hours are the
+    multiples of 900 s since the epoch: the grid is integer arithmetic, no datetimes."""
+    step, length = _STEP_SECONDS, spec.length.total_seconds()
+    end = window[1].timestamp()
+    moment = -(-max(window[0].timestamp(), earliest) // step) * step  # up to the next quarter hour
+    while moment + length <= end and moment <= latest:
         yield moment
-        moment += SLOT_STEP
+        moment += step
 
 
 def booking_window(now: datetime) -> tuple[datetime, datetime]:
@@ -157,17 +175,19 @@ def booking_window(now: datetime) -> tuple[datetime, datetime]:
 def _free_advisors_by_start(
     *, schedule: _Schedule, first: date, last: date, spec: KindSpec, now: datetime
 ) -> dict[datetime, list[int]]:
-    earliest, latest = booking_window(now)
-    free: dict[datetime, list[int]] = defaultdict(list)
+    earliest, latest = (moment.timestamp() for moment in booking_window(now))
+    blocks = (spec.length + spec.buffer).total_seconds()
+    free: dict[float, list[int]] = defaultdict(list)
+    advisors = sorted(schedule.advisors)
     day = first
     while day <= last:
-        for advisor_id in sorted(schedule.advisors):
+        for advisor_id in advisors:
             for window in schedule.windows(advisor_id, day):
                 for start in _grid(window, spec, earliest, latest):
-                    if schedule.is_free(advisor_id, start, start + spec.length + spec.buffer):
+                    if schedule.is_free(advisor_id, start, start + blocks):
                         free[start].append(advisor_id)
         day += _DAY
-    return free
+    return {datetime.fromtimestamp(start, BUSINESS_TZ): ids for start, ids in free.items()}
 
 
 def _clamp(*, date_from: date, date_to: date, now: datetime) -> tuple[date, date] | None:

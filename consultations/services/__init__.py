@@ -13,12 +13,14 @@ from consultations.services.bookings import (
     booking_mark_no_show,
     booking_reschedule,
 )
+from consultations.services.outcomes import OutcomeAlreadyRecorded, booking_record_outcome
 
 __all__ = [
     "AlreadyBooked",
     "BookingClosed",
     "BookingCreated",
     "BookingError",
+    "OutcomeAlreadyRecorded",
     "SlotUnavailable",
     "advisor_onboard",
     "availability_set_default",
@@ -26,5 +28,6 @@ __all__ = [
     "booking_create",
     "booking_mark_held",
     "booking_mark_no_show",
+    "booking_record_outcome",
     "booking_reschedule",
 ]

@@ -34,6 +34,7 @@ from django.utils import timezone
 from accounts.models import User
 from consultations.models import KIND_SPECS, Booking
 from consultations.selectors import advisors_free_at, booking_window
+from consultations.services.followups import no_show_followups_schedule, post_consultation_item
 from consultations.tokens import manage_token_new
 from core.business_time import BUSINESS_TZ
 from core.outbox import OutboxItem, outbox_cancel, outbox_enqueue
@@ -47,6 +48,9 @@ KIND_CONFIRMATION = "booking.confirmation"
 KIND_RESCHEDULED = "booking.rescheduled"
 KIND_CANCELLED = "booking.cancelled"
 KIND_REMINDER = "booking.reminder"
+# The candidate's messages about a booking still to come: moot once it has taken place (the
+# follow-ups of services.followups are not: they are about what happened).
+CANDIDATE_NOTICE_KINDS = (KIND_CONFIRMATION, KIND_RESCHEDULED, KIND_CANCELLED, KIND_REMINDER)
 CANDIDATE_CONSTRAINT = "booking_one_booked_per_candidate_kind"
 OVERLAP_CONSTRAINT = "booking_advisor_no_overlap"  # migration 0004, PostgreSQL only
 DEADLOCK = "40P01"
@@ -144,7 +148,8 @@ def _schedule_reminders(booking: Booking, *, now: datetime) -> None:
     1 h by default), written with the booking. One falling in quiet hours waits for their
     end; one that would then come after the start, or is already past, is not written.
     Each row remembers the start it is about, so a moved booking's old rows can never be
-    mistaken for current ones (they are cancelled as well)."""
+    mistaken for current ones (they are cancelled as well). The advisor's post-consultation
+    follow-up for this time is written here too (services.followups)."""
     items = []
     for offset in settings.CONSULTATION_REMINDER_OFFSETS:
         due = candidate_delivery_time(due=booking.start_at - offset, deadline=booking.start_at)
@@ -160,6 +165,7 @@ def _schedule_reminders(booking: Booking, *, now: datetime) -> None:
                 variant=f"{int(offset.total_seconds())}s",
             )
         )
+    items.append(post_consultation_item(booking=booking, subject=booking_subject(booking.pk)))
     outbox_enqueue(items=items)
 
 
@@ -339,30 +345,43 @@ def booking_cancel(*, booking_id: uuid.UUID, reason: str = "", now: datetime | N
     return booking
 
 
-def _mark(*, booking_id: uuid.UUID, status: str, now: datetime | None) -> Booking:
-    now = now or timezone.now()
-    with transaction.atomic():
-        booking = _locked(booking_id)
-        if booking.status == status:
-            return booking
-        if booking.status not in (Booking.Status.BOOKED, Booking.Status.HELD, Booking.Status.NO_SHOW):
-            raise BookingClosed  # a cancelled booking stays cancelled
-        if booking.start_at > now:
-            raise BookingClosed  # not happened yet
-        booking.status = status
-        booking.save(update_fields=["status", "updated_at"])
-        outbox_cancel(subject=booking_subject(booking.pk))  # no reminder outlives its consultation
-    return booking
+def _mark(*, booking_id: uuid.UUID, status: str, now: datetime) -> tuple[Booking, bool]:
+    """Set a past booking's status; (the booking, whether it changed)."""
+    booking = _locked(booking_id)
+    if booking.status == status:
+        return booking, False
+    if booking.status not in (Booking.Status.BOOKED, Booking.Status.HELD, Booking.Status.NO_SHOW):
+        raise BookingClosed  # a cancelled booking stays cancelled
+    if booking.start_at > now:
+        raise BookingClosed  # not happened yet
+    if booking.outcome_recorded_at is not None:
+        raise BookingClosed  # its outcome says it was held
+    booking.status = status
+    booking.save(update_fields=["status", "updated_at"])
+    # No reminder outlives its consultation. The follow-ups stay: each checks at delivery
+    # that the status it is about still holds (a no-show corrected to held is followed up
+    # as held, and the reverse).
+    outbox_cancel(subject=booking_subject(booking.pk), kinds=CANDIDATE_NOTICE_KINDS)
+    return booking, True
 
 
 def booking_mark_held(*, booking_id: uuid.UUID, by: User | None, now: datetime | None = None) -> Booking:
-    """The consultation took place: the candidate moves on to `consulted`."""
+    """The consultation took place: the candidate moves on to `consulted`. The advisor is
+    reminded the next business morning unless the outcome is recorded by then."""
     with transaction.atomic():
-        booking = _mark(booking_id=booking_id, status=Booking.Status.HELD, now=now)
+        booking, _changed = _mark(
+            booking_id=booking_id, status=Booking.Status.HELD, now=now or timezone.now()
+        )
         candidate_advance_to(candidate_id=booking.candidate_id, stage=Candidate.Stage.CONSULTED, by=by)
     return booking
 
 
 def booking_mark_no_show(*, booking_id: uuid.UUID, by: User | None, now: datetime | None = None) -> Booking:
-    """The candidate did not come. Frees the candidate to book that kind again."""
-    return _mark(booking_id=booking_id, status=Booking.Status.NO_SHOW, now=now)
+    """The candidate did not come. Frees the candidate to book that kind again; 30 minutes
+    after the start the advisor gets a task and the candidate a link to book again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking, changed = _mark(booking_id=booking_id, status=Booking.Status.NO_SHOW, now=now)
+        if changed:
+            no_show_followups_schedule(booking=booking, subject=booking_subject(booking.pk), now=now)
+    return booking

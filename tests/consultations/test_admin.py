@@ -86,3 +86,24 @@ def test_nobody_adds_or_deletes_bookings_by_hand(admin_client_jp, bookings):
 def test_overrides_are_listed(admin_client_jp, advisors):
     assert admin_client_jp.get("/admin/consultations/availabilityoverride/").status_code == 200
     assert admin_client_jp.get("/admin/consultations/availabilityoverride/add/").status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_the_week_list_costs_the_same_whatever_the_number_of_bookings(
+    api, advisors, django_assert_num_queries, count
+):
+    with time_machine.travel(FRIDAY_MORNING, tick=False):
+        for day in range(24, 24 + count):
+            assert api.book_lead(make_lead(), f"2026-11-{day}T10:00:00+09:00").status_code == 201
+    client = Client()
+    client.force_login(advisors[0])
+    with time_machine.travel("2026-11-24T12:00:00+09:00", tick=False):
+        client.get(BOOKINGS, {"when": "week"})  # warm the per-process caches (content types)
+        # session, user, user permissions, group permissions, the advisor filter's users,
+        # count filtered, count all, the page (advisor and candidate joined), the date
+        # hierarchy's bounds and its days.
+        with django_assert_num_queries(10):
+            response = client.get(BOOKINGS, {"when": "week"})
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == count

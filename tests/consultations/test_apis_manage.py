@@ -111,6 +111,7 @@ def test_cancel_stops_the_pending_messages_and_queues_the_cancellation(api, book
     assert states == {
         "booking.confirmation": "cancelled",
         "booking.reminder": "cancelled",
+        "booking.post_consultation": "cancelled",
         "booking.cancelled": "pending",
     }
     reminder.refresh_from_db()
@@ -169,9 +170,11 @@ def test_reschedule_replaces_the_pending_messages(api, booked):
         ("booking.confirmation", "1", "cancelled"),
         ("booking.reminder", "86400s", "cancelled"),
         ("booking.reminder", "3600s", "cancelled"),
+        ("booking.post_consultation", "1", "cancelled"),
         ("booking.rescheduled", "2", "pending"),
         ("booking.reminder", "86400s", "pending"),
         ("booking.reminder", "3600s", "pending"),
+        ("booking.post_consultation", "2", "pending"),
     ]
 
 
@@ -202,8 +205,9 @@ def test_reschedule_to_a_taken_time_leaves_the_booking_untouched(api, booked):
         0,
         "booked",
     )
-    # The confirmation and the two reminders, as written at booking: nothing changed.
-    assert OutboxMessage.objects.filter(subject=f"booking:{booking.pk}", state="pending").count() == 3
+    # The confirmation, the two reminders and the advisor's post-consultation follow-up, as
+    # written at booking: nothing changed.
+    assert OutboxMessage.objects.filter(subject=f"booking:{booking.pk}", state="pending").count() == 4
 
 
 def test_reschedule_to_another_advisor_when_its_own_is_busy(api, booked):

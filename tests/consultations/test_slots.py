@@ -229,3 +229,14 @@ def test_the_selector_answers_in_tokyo_time_for_a_now_in_utc(advisors):
     assert slots[0].start.isoformat() == "2026-11-24T14:00:00+09:00"  # two hours' notice
     assert slots[0].end - slots[0].start == timedelta(minutes=45)
     assert slots[0].available == 2
+
+
+def test_the_gaps_between_one_advisors_bookings_are_offered_exactly(api, make_advisor):
+    make_advisor()
+    for start in ("10:00", "14:00", "12:00"):  # in no particular order
+        assert api.book_lead(make_lead(), f"{TUESDAY}T{start}:00+09:00").status_code == 201
+
+    # Each booking blocks [start, start + 45 min + 15 min buffer): the only starts left
+    # are those whose own hour fits between them, touching but not overlapping.
+    afternoon = [t for t in QUARTERS if "15:00" <= t <= "18:15"]
+    assert _times(api.slots(TUESDAY)) == ["11:00", "13:00", *afternoon]
