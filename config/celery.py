@@ -2,13 +2,43 @@
 here, in code, so that every deployment runs the same schedule."""
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-app = Celery("urakata")
+# No task is ever scheduled further ahead than this. Redis redelivers a message nobody has
+# acknowledged after `visibility_timeout`, counted from when it was sent: a long ETA or
+# countdown is redelivered again and again while it waits ("20 hours later, task duplicated
+# 19 times"). What must happen later is an outbox row with a due time, never a delayed task.
+MAX_TASK_DELAY_SECONDS = 300.0
+
+
+class BoundedDelayTask(Task):  # type: ignore[type-arg]
+    """Every task of the app: refuses a countdown or ETA beyond MAX_TASK_DELAY_SECONDS
+    (``Task.retry`` goes through ``apply_async`` too)."""
+
+    def apply_async(self, *args: Any, **options: Any) -> Any:
+        countdown = options.get("countdown")
+        if countdown is not None and float(countdown) > MAX_TASK_DELAY_SECONDS:
+            raise ValueError(f"countdown={countdown} exceeds {MAX_TASK_DELAY_SECONDS:.0f} s: use the outbox")
+        eta = options.get("eta")
+        if eta is not None:
+            moment = datetime.fromisoformat(eta) if isinstance(eta, str) else eta
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            if (moment - datetime.now(UTC)).total_seconds() > MAX_TASK_DELAY_SECONDS:
+                raise ValueError(
+                    f"eta={eta} is more than {MAX_TASK_DELAY_SECONDS:.0f} s ahead: use the outbox"
+                )
+        return super().apply_async(*args, **options)
+
+
+app: "Celery[Task[Any, Any]]" = Celery("urakata", task_cls=BoundedDelayTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -43,10 +73,23 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": 3600.0,
             "options": {"expires": 3600.0},
         },
+        "quiet-candidates-scan": {
+            "task": "leads.tasks.quiet_candidates_scan_task",
+            "schedule": 3600.0,
+            # One query and one INSERT; a lost or doubled scan is harmless (keyed rows).
+            "options": {"expires": 3600.0},
+        },
         "api-key-usage-flush": {
             "task": "leads.tasks.api_key_usage_flush_task",
             "schedule": 300.0,
             "options": {"expires": 300.0},
+        },
+        "privacy-retention": {
+            "task": "leads.tasks.retention_anonymise_task",
+            # Daily at 03:30 JST (celery's timezone is Django's TIME_ZONE), a quiet hour.
+            "schedule": crontab(hour=3, minute=30),
+            # A run that could not start within the day is replaced by the next one.
+            "options": {"expires": 23 * 3600.0},
         },
     }
 

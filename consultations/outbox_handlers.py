@@ -1,24 +1,31 @@
-"""Emails to the candidate about their booking (registered in ConsultationsConfig.ready).
+"""Messages to the candidate about their booking (registered in ConsultationsConfig.ready).
 
-Rendered at delivery time from the booking as it is then, in the booking's language, with
-the .ics attached. Each handler first checks that the message still applies (a confirmation
-for a booking cancelled meanwhile is skipped, not sent); a candidate without an email
-address (phone only, or erased) is skipped too."""
+Rendered at delivery time from the booking as it is then, in the booking's language, and
+sent through the candidate's preferred channel (leads.services.messages): email with the
+.ics attached, or a short SMS / LINE text with the manage link. Each handler first checks
+that the message still applies (a confirmation for a booking cancelled meanwhile is
+skipped, not sent); a candidate who cannot be reached, withdrew consent or was erased is
+skipped too. Confirmation, reschedule and cancellation answer the candidate's own action
+and go at once; reminders wait outside quiet hours and expire at the start.
+
+The bookings also count as a candidate's activity for the quiet-candidate follow-up
+(registered at the bottom)."""
 
 from datetime import datetime
 
-from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.db.models import OuterRef, Subquery
+from django.db.models.expressions import BaseExpression
 
 from consultations.calendar import booking_ics
 from consultations.models import Booking
 from consultations.services.bookings import KIND_CANCELLED, KIND_CONFIRMATION, KIND_REMINDER, KIND_RESCHEDULED
 from consultations.tokens import manage_token_rebuild, manage_url_for
 from core.business_time import BUSINESS_TZ
+from core.channels import Attachment
 from core.models import OutboxMessage
 from core.outbox import Outcome, outbox_handler
+from leads.services.messages import candidate_message_send
+from leads.services.quiet import quiet_activity_register
 
 # kind -> (template name, the booking status it needs to still apply)
 TEMPLATES = {
@@ -28,37 +35,48 @@ TEMPLATES = {
 }
 
 
-def booking_email_send(message: OutboxMessage) -> Outcome:
-    template, wanted_status = TEMPLATES[message.kind]
-    booking = Booking.objects.select_related("advisor", "candidate").get(pk=message.payload["booking_id"])
-    if booking.status != wanted_status or not booking.candidate.email:
-        return Outcome.SKIPPED
+def _manage_url(booking: Booking) -> str | None:
     token = manage_token_rebuild(
         booking_id=booking.pk, salt=booking.manage_token_salt, token_hash=booking.manage_token_hash
     )
-    manage_url = manage_url_for(token=token) if token else None
-    context = {
+    return manage_url_for(token=token) if token else None
+
+
+def _context(booking: Booking, manage_url: str | None) -> dict[str, object]:
+    return {
         "booking": booking,
         "candidate": booking.candidate,
         "manage_url": manage_url,
         "business_tz": BUSINESS_TZ,
     }
-    with translation.override(booking.language):
-        subject = render_to_string(f"consultations/email/{template}_subject.txt", context).strip()
-        body = render_to_string(f"consultations/email/{template}_body.txt", context)
-    email = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [booking.candidate.email])
-    method = "CANCEL" if booking.status == Booking.Status.CANCELLED else "PUBLISH"
-    email.attach(
-        "consultation.ics",
-        booking_ics(booking=booking, manage_url=manage_url),
-        f"text/calendar; method={method}; charset=UTF-8",
+
+
+def booking_notice_send(message: OutboxMessage) -> Outcome:
+    template, wanted_status = TEMPLATES[message.kind]
+    booking = Booking.objects.select_related("advisor", "candidate").get(pk=message.payload["booking_id"])
+    if booking.status != wanted_status:
+        return Outcome.SKIPPED
+    manage_url = _manage_url(booking)
+
+    def ics() -> list[Attachment]:
+        method = "CANCEL" if booking.status == Booking.Status.CANCELLED else "PUBLISH"
+        content = booking_ics(booking=booking, manage_url=manage_url)
+        return [Attachment("consultation.ics", content, f"text/calendar; method={method}; charset=UTF-8")]
+
+    return candidate_message_send(
+        message=message,
+        candidate=booking.candidate,
+        template=f"consultations/{template}",
+        # The email's link is as before; the short texts give none once cancelled.
+        context=_context(booking, manage_url),
+        language=booking.language,
+        quiet_hours=False,  # the answer to what the candidate (or advisor) just did
+        attachments=ics,
     )
-    email.send()
-    return Outcome.SENT
 
 
 for _kind in TEMPLATES:
-    outbox_handler(_kind)(booking_email_send)
+    outbox_handler(_kind)(booking_notice_send)
 
 
 @outbox_handler(KIND_REMINDER)
@@ -69,21 +87,33 @@ def booking_reminder_send(message: OutboxMessage) -> Outcome:
     written_for = datetime.fromisoformat(str(message.payload["start"]))
     if booking.status != Booking.Status.BOOKED or booking.start_at != written_for:
         return Outcome.SKIPPED
-    if timezone.now() >= booking.start_at:
-        return Outcome.EXPIRED
-    if not booking.candidate.email:
-        return Outcome.SKIPPED
-    token = manage_token_rebuild(
-        booking_id=booking.pk, salt=booking.manage_token_salt, token_hash=booking.manage_token_hash
+    return candidate_message_send(
+        message=message,
+        candidate=booking.candidate,
+        template="consultations/booking_reminder",
+        context=_context(booking, _manage_url(booking)),
+        language=booking.language,
+        deadline=booking.start_at,
     )
-    context = {
-        "booking": booking,
-        "candidate": booking.candidate,
-        "manage_url": manage_url_for(token=token) if token else None,
-        "business_tz": BUSINESS_TZ,
-    }
-    with translation.override(booking.language):
-        subject = render_to_string("consultations/email/booking_reminder_subject.txt", context).strip()
-        body = render_to_string("consultations/email/booking_reminder_body.txt", context)
-    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [booking.candidate.email]).send()
-    return Outcome.SENT
+
+
+def _booking_changed() -> BaseExpression:
+    """When the candidate's latest booking was made or changed (moved, cancelled, held)."""
+    latest = Booking.objects.filter(candidate=OuterRef("pk")).order_by("-updated_at").values("updated_at")
+    return Subquery(latest[:1])
+
+
+def _booking_start() -> BaseExpression:
+    """The start of the candidate's latest consultation not cancelled: an upcoming one keeps
+    them from being "quiet" until it is over."""
+    latest = (
+        Booking.objects.filter(candidate=OuterRef("pk"))
+        .exclude(status=Booking.Status.CANCELLED)
+        .order_by("-start_at")
+        .values("start_at")
+    )
+    return Subquery(latest[:1])
+
+
+quiet_activity_register(name="booking_changed", source=_booking_changed)
+quiet_activity_register(name="booking_start", source=_booking_start)

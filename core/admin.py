@@ -19,13 +19,28 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ("retry_now",)
 
+    # Every staff member (advisors and managers) sees what failed, with the error, and may
+    # resend it: the handler re-checks at delivery that it is still wanted, so a resend can
+    # never revive a cancelled or stale message. Nobody edits or deletes rows.
+    def _staff(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: OutboxMessage | None = None) -> bool:
+        return self._staff(request)
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return self._staff(request)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: OutboxMessage | None = None) -> bool:
         return False
 
-    @admin.action(description=_("Retry now (failed or expired only)"), permissions=["change"])
+    @admin.action(description=_("Retry now (failed or expired only)"), permissions=["resend"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         # The handler re-checks at delivery that the effect is still wanted.
         count = queryset.filter(state__in=[OutboxMessage.State.FAILED, OutboxMessage.State.EXPIRED]).update(

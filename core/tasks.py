@@ -2,6 +2,7 @@ import logging
 import time
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
 from core.outbox import outbox_sweep
@@ -17,11 +18,47 @@ def heartbeat_task() -> None:
     heartbeat_record(name="scheduler")
 
 
-@shared_task
+# One sweep task claims batches for at most this long (far inside the 240 s soft time limit),
+# then ends; a backlog is shared out by the helper sweeps it asks for (below).
+SWEEP_TIME_BUDGET = 60.0  # seconds
+
+
+# Proven idempotent (tests/core/test_outbox.py, tests/faults/): rows are claimed with
+# SKIP LOCKED and a lease, so a redelivered, repeated or concurrent sweep finds nothing to
+# do twice. Hence acks_late: a sweep whose worker died is redelivered, not lost (it would
+# be replaced by beat's next one anyway).
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def outbox_sweep_task() -> str:
-    """Deliver due outbox rows. Safe at-least-once and in parallel: rows are claimed with
-    SKIP LOCKED and a lease, so a repeated or concurrent run finds nothing to do twice."""
-    return str(outbox_sweep())
+    """Deliver due outbox rows in batches of REMINDER_BATCH_SIZE.
+
+    Fan-out: each time this sweep claims a full batch (more may be waiting), it enqueues one
+    helper sweep, at most one per task, so an idle worker joins in; a helper that finds a
+    partial batch or nothing asks for no one. A backlog therefore spreads over every free
+    worker within a few batches, and the queue never holds more than about one sweep per
+    worker. Two sweeps never deliver one row twice (SKIP LOCKED + lease)."""
+    asked = False
+
+    def ask_for_help() -> None:
+        nonlocal asked
+        if not asked:
+            asked = True
+            _enqueue_sweep()
+
+    result = outbox_sweep(
+        batch_size=settings.REMINDER_BATCH_SIZE,
+        max_batches=1_000_000,  # bounded by the time budget instead
+        time_budget=SWEEP_TIME_BUDGET,
+        on_full_batch=ask_for_help,
+        threads=settings.REMINDER_SWEEP_THREADS,
+    )
+    return str(result)
+
+
+def _enqueue_sweep(countdown: float = 0.0) -> None:
+    try:
+        outbox_sweep_task.apply_async(countdown=countdown, retry=False)
+    except Exception as exc:  # the broker is down: the beat sweep will deliver later
+        logger.warning("outbox: could not enqueue a sweep (%s); beat will deliver", type(exc).__name__)
 
 
 KICK_DELAY = 1.0  # seconds
@@ -41,10 +78,7 @@ def outbox_kick_on_commit() -> None:
         if now < _next_kick:
             return
         _next_kick = now + KICK_DELAY
-        try:
-            outbox_sweep_task.apply_async(countdown=KICK_DELAY, retry=False)
-        except Exception as exc:  # the broker is down: the beat sweep will deliver later
-            logger.warning("outbox: could not enqueue a sweep (%s); beat will deliver", type(exc).__name__)
+        _enqueue_sweep(countdown=KICK_DELAY)
 
     transaction.on_commit(kick)
 

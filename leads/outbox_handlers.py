@@ -1,8 +1,11 @@
-"""Delivery of the effects lead intake writes to the outbox (registered in LeadsConfig.ready).
+"""Delivery of the effects lead intake writes to the outbox (registered in LeadsConfig.ready),
+and of the quiet-candidate follow-up (leads.services.quiet).
 
 Each handler is safe to run more than once: assignment happens only to an unassigned
 candidate, and the checks are made again at delivery time, so a follow-up for a lead that
 has been contacted meanwhile is skipped, not sent."""
+
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -18,6 +21,7 @@ from leads.models import Candidate, FollowUpTask, Lead
 from leads.services.assignment import candidate_assign_if_unassigned
 from leads.services.followups import followup_task_create
 from leads.services.intake import KIND_ASSIGN, KIND_CONTACT_24H, KIND_CONTACT_ESCALATION, KIND_CONTACT_SLA
+from leads.services.quiet import KIND_QUIET, candidate_still_quiet
 
 
 def _send_to_staff(*, recipients: list[str], template: str, context: dict[str, object]) -> None:
@@ -100,3 +104,30 @@ def lead_contact_24h_follow_up(message: OutboxMessage) -> Outcome:
 @outbox_handler(KIND_CONTACT_ESCALATION)
 def lead_contact_escalation(message: OutboxMessage) -> Outcome:
     return _contact_follow_up(message, escalate=True)
+
+
+@outbox_handler(KIND_QUIET)
+def candidate_quiet_follow_up(message: OutboxMessage) -> Outcome:
+    """Tell the advisor about a candidate quiet since ``since`` and give them a task, if the
+    candidate is still active and nothing has happened since (else a newer period counts)."""
+    since = datetime.fromisoformat(str(message.payload["since"]))
+    candidate = candidate_still_quiet(candidate_id=str(message.payload["candidate_id"]), since=since)
+    if candidate is None:
+        return Outcome.SKIPPED
+    assert candidate.advisor is not None  # active candidates have one
+    followup_task_create(
+        candidate_id=candidate.pk,
+        advisor_id=candidate.advisor.pk,
+        due_at=timezone.now(),
+        title=str(_("Candidate has been quiet: get in touch")),
+        source=FollowUpTask.Source.QUIET_CANDIDATE,
+        key=message.key,  # a repeated delivery does not make a second task
+    )
+    path = reverse("admin:leads_candidate_change", args=[candidate.pk])
+    context = {
+        "since": since,
+        "days": settings.QUIET_CANDIDATE_AFTER.days,
+        "candidate_url": f"{settings.SITE_URL}{path}",
+    }
+    _send_to_staff(recipients=[candidate.advisor.email], template="quiet_candidate", context=context)
+    return Outcome.SENT

@@ -14,7 +14,7 @@ from leads.services import partners
 from roles.selectors import catalogue_local_forget
 
 # Partner fixtures (make_partner, partner) for every app's tests.
-pytest_plugins = ["tests.partners"]
+pytest_plugins = ["tests.partners", "tests.fake_line"]
 
 
 def _require_services() -> None:

@@ -14,3 +14,11 @@ SECRET_KEY = env("SECRET_KEY", default="local-dev-only-not-secret-8f3a1c9e2b7d4a
 # runserver serves static files from the app folders; collectstatic is for production only.
 STATIC_ROOT = None  # type: ignore[assignment]
 WHITENOISE_USE_FINDERS = True
+
+# SMS and LINE messages are printed by the worker unless a provider is configured.
+SMS_BACKEND = env("SMS_BACKEND", default="") or "core.channels.sms.ConsoleSms"
+LINE_BACKEND = env("LINE_BACKEND", default="") or (
+    "core.channels.line.LineMessagingApi"
+    if env("LINE_CHANNEL_ACCESS_TOKEN", default="")
+    else "core.channels.line.ConsoleLine"
+)

@@ -21,3 +21,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, t
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STATIC_ROOT = None  # type: ignore[assignment]  # static files come from the app folders (WhiteNoise finders); no collectstatic here
 WHITENOISE_USE_FINDERS = True
+# SMS and LINE are on and kept in memory (core.channels.sms.outbox, core.channels.line.outbox);
+# the LINE HTTP client is tested against a local fake server (tests/core/test_channels.py).
+SMS_BACKEND = "core.channels.sms.LocmemSms"
+LINE_BACKEND = "core.channels.line.LocmemLine"
+# Sweeps deliver on the test's own thread, inside its transaction (tests/faults use threads).
+REMINDER_SWEEP_THREADS = 1

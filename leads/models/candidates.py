@@ -182,6 +182,14 @@ class Candidate(TimestampedModel):
         default=ContactChannel.PHONE,
     )
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.JA)
+    line_user_id = models.CharField(
+        _("LINE user ID"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "Given by LINE when the person adds our official account; needed to message them on LINE."
+        ),
+    )
     # Set once the person's data has been erased (leads.services.privacy); the row stays
     # so that partners' counts and funnels stay right.
     erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True, editable=False)

@@ -7,17 +7,22 @@ from django.core import mail
 from icalendar import Calendar
 
 from consultations.models import Booking
+from core.channels.sms import outbox as sms_outbox
 from core.models import OutboxMessage
 from core.outbox import outbox_sweep
+from leads.models import Candidate
 from tests.consultations.conftest import FRIDAY_MORNING, make_lead, token_for
+from tests.fake_line import LINE_USER
 
 pytestmark = pytest.mark.django_db
 
 TEN = "2026-11-24T10:00:00+09:00"
+NOTICE_KINDS = ("booking.confirmation", "booking.reminder", "booking.cancelled")
 
 
 @pytest.fixture(autouse=True)
 def _friday_morning():
+    sms_outbox.clear()
     with time_machine.travel(FRIDAY_MORNING, tick=False):
         yield
 
@@ -95,7 +100,8 @@ def test_a_cancellation_sends_a_cancelling_ics_and_nothing_stale(api, token):
     outbox_sweep()
 
     (message,) = _booking_mail()  # the unsent confirmation was cancelled with the booking
-    states = dict(OutboxMessage.objects.filter(subject__startswith="booking:").values_list("kind", "state"))
+    notices = OutboxMessage.objects.filter(subject__startswith="booking:", kind__in=NOTICE_KINDS)
+    states = dict(notices.values_list("kind", "state"))
     assert states == {
         "booking.confirmation": "cancelled",
         "booking.reminder": "cancelled",
@@ -116,11 +122,32 @@ def test_a_confirmation_for_a_booking_cancelled_meanwhile_is_skipped(token):
     assert _booking_mail() == []
 
 
-def test_a_candidate_without_email_gets_no_email(api, advisors):
+def test_a_candidate_without_email_gets_a_short_sms_with_the_manage_link(api, advisors):
     lead = make_lead(email=None, phone="+819012345678")
-    api.book_lead(lead, TEN)
+    token = api.book_lead(lead, TEN).json()["manage_token"]
 
     outbox_sweep()
 
-    assert OutboxMessage.objects.get(kind="booking.confirmation").state == "skipped"
+    assert OutboxMessage.objects.get(kind="booking.confirmation").state == "sent"
     assert [m for m in mail.outbox if m.attachments] == []
+    (sms,) = sms_outbox
+    assert sms.to == "+819012345678"
+    assert (sms.subject, sms.attachments) == ("", ())
+    assert sms.body.endswith(f"http://testserver/consultations/{token}")
+    assert "11/24 10:00" in sms.body
+
+
+def test_a_candidate_who_prefers_line_gets_a_line_push_with_the_manage_link(api, advisors, fake_line):
+    lead = make_lead(email="hanako@example.com")
+    Candidate.objects.filter(leads__id=lead.pk).update(contact_channel="line", line_user_id=LINE_USER)
+    token = api.book_lead(lead, TEN).json()["manage_token"]
+
+    outbox_sweep()
+
+    assert OutboxMessage.objects.get(kind="booking.confirmation").state == "sent"
+    assert _booking_mail() == []
+    (push,) = fake_line.requests
+    assert push["json"]["to"] == LINE_USER
+    (text,) = push["json"]["messages"]
+    assert text["type"] == "text"
+    assert text["text"].endswith(f"http://testserver/consultations/{token}")

@@ -7,13 +7,17 @@ import pytest
 import time_machine
 from django.core import mail
 from django.test import override_settings
+from django.utils import translation
 
 from consultations.models import Booking
 from consultations.services import booking_cancel, booking_reschedule
+from core.channels.sms import outbox as sms_outbox
 from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from core.quiet_hours import candidate_delivery_time
-from tests.consultations.conftest import FRIDAY_MORNING
+from leads.models import Candidate, Lead, TimelineEvent
+from leads.services.quiet import candidates_quiet
+from tests.consultations.conftest import FRIDAY_MORNING, make_lead
 
 pytestmark = pytest.mark.django_db
 TEN = "2026-11-24T10:00:00+09:00"  # a Tuesday
@@ -21,6 +25,11 @@ TEN = "2026-11-24T10:00:00+09:00"  # a Tuesday
 
 def _jst(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    sms_outbox.clear()
 
 
 @pytest.fixture
@@ -131,3 +140,73 @@ def test_quiet_hours(due, deadline, expected):
 def test_no_quiet_hours_when_the_knob_is_empty():
     due = _jst("2026-11-24T23:00:00+09:00")
     assert candidate_delivery_time(due=due) == due
+
+
+def test_a_reminder_found_in_quiet_hours_waits_for_the_morning_without_counting_an_attempt(booked):
+    # The 24 h reminder (Monday 10:00) was not delivered in time: a sweep finds it at 22:00.
+    with time_machine.travel("2026-11-23T22:00:00+09:00", tick=False):
+        result = outbox_sweep()
+    row = OutboxMessage.objects.get(kind="booking.reminder", key__endswith=":86400s")
+    assert (result.deferred, row.state, row.attempts) == (1, "pending", 0)
+    assert row.due_at.isoformat() == "2026-11-23T23:00:00+00:00"  # 08:00 JST
+    assert _reminder_mails() == []
+
+    with time_machine.travel("2026-11-24T08:00:00+09:00", tick=False):
+        outbox_sweep()
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("sent", 1)
+    assert len(_reminder_mails()) == 1
+
+
+def test_nobody_who_withdrew_consent_is_reminded(booked):
+    Candidate.objects.filter(pk=booked.candidate_id).update(
+        consent_withdrawn_at=_jst("2026-11-21T12:00:00+09:00")
+    )
+
+    with time_machine.travel("2026-11-24T09:00:00+09:00", tick=False):
+        outbox_sweep()
+
+    assert _reminder_mails() == []
+    assert sms_outbox == []
+    assert {state for _, state in _reminders()} == {"skipped"}
+
+
+def test_a_candidate_who_prefers_sms_gets_a_short_text_in_their_language(api, advisors):
+    lead = make_lead(email="sms@example.com", phone="+819012345678")
+    Candidate.objects.filter(pk=lead.candidate_id).update(contact_channel="sms")
+    with time_machine.travel(FRIDAY_MORNING, tick=False):
+        token = api.book_lead(lead, TEN).json()["manage_token"]
+        outbox_sweep()  # the confirmation, by SMS too
+    sms_outbox.clear()
+    mail.outbox.clear()
+
+    Booking.objects.update(language="en")
+    with time_machine.travel("2026-11-23T10:00:00+09:00", tick=False), translation.override("ja"):
+        outbox_sweep()  # the 24 h reminder, in the booking's language whatever the worker's
+
+    assert mail.outbox == []
+    assert [(m.to, m.body) for m in sms_outbox] == [
+        (
+            "+819012345678",
+            "Urakata: a reminder of your Career consultation on 11/24 10:00 (Japan time)."
+            f" Change or cancel: http://testserver/consultations/{token}",
+        )
+    ]
+
+
+def test_an_upcoming_consultation_keeps_a_candidate_from_being_quiet(booked):
+    long_ago = _jst("2026-10-01T10:00:00+09:00")
+    Candidate.objects.update(created_at=long_ago, last_contacted_at=None)
+    TimelineEvent.objects.update(occurred_at=long_ago)
+    Lead.objects.update(created_at=long_ago)
+    Booking.objects.update(updated_at=long_ago)  # booked long ago, for Tuesday 24 Nov 10:00
+
+    def quiet(at):
+        return list(candidates_quiet(now=_jst(at)).values_list("pk", flat=True))
+
+    assert quiet("2026-11-20T10:00:00+09:00") == []
+    assert quiet("2026-12-08T09:59:59+09:00") == []  # 14 days after the consultation's start
+    assert quiet("2026-12-08T10:00:00+09:00") == [booked.candidate_id]
+    # A cancelled consultation counts from its cancellation, not its start.
+    Booking.objects.update(status="cancelled", updated_at=long_ago)
+    assert quiet("2026-11-20T10:00:00+09:00") == [booked.candidate_id]

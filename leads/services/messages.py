@@ -1,0 +1,68 @@
+"""Messages to a candidate, through the channel they prefer (core.channels).
+
+Every outbox handler that writes to a candidate calls ``candidate_message_send``; it is
+where the rules that hold for every such message live:
+
+- nobody whose consent is withdrawn (``consent_withdrawn_at``) or whose data was erased
+  gets anything: SKIPPED;
+- the channel follows ``contact_channel`` (email, SMS, LINE; "phone" means email, else
+  SMS; LINE needs a LINE user id, else email or SMS), the language ``language`` unless the
+  caller knows better (a booking remembers the language it was made in);
+- scheduled messages wait outside CANDIDATE_QUIET_HOURS (``Deferred`` until the morning),
+  and expire when that would be at or after their ``deadline``; replies to the candidate's
+  own action (a booking confirmation) go at once (``quiet_hours=False``).
+"""
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from django.utils import timezone
+
+from core.channels import Attachment, Recipient, message_send
+from core.models import OutboxMessage
+from core.outbox import Deferred, Outcome
+from core.quiet_hours import candidate_delivery_time
+from leads.models import Candidate
+
+
+def candidate_recipient(*, candidate: Candidate, language: str | None = None) -> Recipient:
+    return Recipient(
+        email=candidate.email,
+        phone=candidate.phone,
+        line_user_id=candidate.line_user_id or None,
+        preferred=candidate.contact_channel,
+        language=language or candidate.language,
+    )
+
+
+def candidate_message_send(
+    *,
+    message: OutboxMessage,
+    candidate: Candidate,
+    template: str,
+    context: dict[str, object],
+    language: str | None = None,
+    quiet_hours: bool = True,
+    deadline: datetime | None = None,
+    attachments: Callable[[], Sequence[Attachment]] | None = None,
+) -> Outcome:
+    """Send one outbox row's message to ``candidate``; the outcome for the outbox."""
+    if candidate.consent_withdrawn_at is not None or candidate.erased_at is not None:
+        return Outcome.SKIPPED
+    now = timezone.now()
+    if deadline is not None and now >= deadline:
+        return Outcome.EXPIRED
+    if quiet_hours:
+        at = candidate_delivery_time(due=now, deadline=deadline)
+        if at is None:
+            return Outcome.EXPIRED
+        if at > now:
+            raise Deferred(at)
+    sent_by = message_send(
+        recipient=candidate_recipient(candidate=candidate, language=language),
+        template=template,
+        context=context,
+        outbox_key=message.key,
+        attachments=attachments,
+    )
+    return Outcome.SKIPPED if sent_by is None else Outcome.SENT

@@ -1,0 +1,262 @@
+"""Channels (core.channels): which one a person gets, and the LINE push client against a
+fake LINE server on 127.0.0.1 (no network)."""
+
+import json
+import time
+import uuid
+from datetime import datetime
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+
+from core.channels import Attachment, Message, PermanentError, Recipient, channel_choose, message_send
+from core.channels import line as line_channel
+from core.channels import sms as sms_channel
+from core.channels.base import idempotency_key_for
+from core.channels.line import LineMessagingApi
+from core.models import OutboxMessage
+from core.outbox import OutboxItem, Outcome, TransientError, outbox_enqueue, outbox_handler, outbox_sweep
+from tests.fake_line import LINE_USER
+
+TEN = datetime.fromisoformat("2026-11-24T10:00:00+09:00")
+
+
+@pytest.fixture(autouse=True)
+def _empty_outboxes():
+    sms_channel.outbox.clear()
+    line_channel.outbox.clear()
+
+
+def _recipient(preferred, *, email="a@example.com", phone="+819012345678", line=LINE_USER, language="ja"):
+    return Recipient(email=email, phone=phone, line_user_id=line, preferred=preferred, language=language)
+
+
+@pytest.mark.parametrize(
+    ("preferred", "email", "phone", "line", "expected"),
+    [
+        ("email", "a@example.com", "+819012345678", LINE_USER, ("email", "a@example.com")),
+        ("email", None, "+819012345678", LINE_USER, ("sms", "+819012345678")),
+        ("sms", "a@example.com", "+819012345678", LINE_USER, ("sms", "+819012345678")),
+        ("sms", "a@example.com", None, LINE_USER, ("email", "a@example.com")),
+        ("line", "a@example.com", "+819012345678", LINE_USER, ("line", LINE_USER)),
+        ("line", "a@example.com", "+819012345678", None, ("email", "a@example.com")),
+        ("line", None, "+819012345678", None, ("sms", "+819012345678")),
+        # "phone" is "call me": written messages go by email (with the .ics), else SMS.
+        ("phone", "a@example.com", "+819012345678", LINE_USER, ("email", "a@example.com")),
+        ("phone", None, "+819012345678", LINE_USER, ("sms", "+819012345678")),
+        ("phone", None, None, LINE_USER, None),
+    ],
+)
+def test_the_preferred_channel_decides_then_what_reaches_the_person(preferred, email, phone, line, expected):
+    assert channel_choose(_recipient(preferred, email=email, phone=phone, line=line)) == expected
+
+
+@override_settings(SMS_BACKEND="", LINE_BACKEND="")
+def test_a_channel_that_is_off_is_passed_over():
+    assert channel_choose(_recipient("line")) == ("email", "a@example.com")
+    assert channel_choose(_recipient("sms", email=None)) is None
+
+
+def _templates(tmp_path, settings):
+    (tmp_path / "demo" / "email").mkdir(parents=True)
+    (tmp_path / "demo" / "short").mkdir()
+    (tmp_path / "demo" / "email" / "hello_subject.txt").write_text("{% load i18n %}{{ greeting }} subject\n")
+    (tmp_path / "demo" / "email" / "hello_body.txt").write_text("{{ greeting }} body\n")
+    (tmp_path / "demo" / "short" / "hello.txt").write_text(
+        "{% load i18n %}{% get_current_language as lang %}{{ greeting }} short ({{ lang }})\n"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+
+
+def test_email_gets_subject_body_and_attachments(tmp_path, settings):
+    _templates(tmp_path, settings)
+
+    used = message_send(
+        recipient=_recipient("email"),
+        template="demo/hello",
+        context={"greeting": "Hi"},
+        outbox_key="k:1",
+        attachments=lambda: [Attachment("a.ics", "BEGIN:VCALENDAR", "text/calendar")],
+    )
+
+    assert used == "email"
+    (sent,) = mail.outbox
+    assert (sent.subject, sent.body, sent.to) == ("Hi subject", "Hi body\n", ["a@example.com"])
+    assert sent.attachments == [("a.ics", "BEGIN:VCALENDAR", "text/calendar")]
+
+
+def test_sms_and_line_get_the_short_text_in_the_persons_language(tmp_path, settings):
+    _templates(tmp_path, settings)
+    attachments_built = []
+
+    message_send(
+        recipient=_recipient("sms", language="en"),
+        template="demo/hello",
+        context={"greeting": "Hi"},
+        outbox_key="k:1",
+        attachments=lambda: attachments_built.append(1) or [],  # type: ignore[func-returns-value]
+    )
+    message_send(
+        recipient=_recipient("line"), template="demo/hello", context={"greeting": "やあ"}, outbox_key="k:2"
+    )
+
+    assert sms_channel.outbox == [
+        Message(to="+819012345678", body="Hi short (en)", idempotency_key=idempotency_key_for("k:1"))
+    ]
+    assert line_channel.outbox == [
+        Message(to=LINE_USER, body="やあ short (ja)", idempotency_key=idempotency_key_for("k:2"))
+    ]
+    assert attachments_built == []  # the .ics is built for email only
+    assert mail.outbox == []
+
+
+def test_the_file_sms_backend_appends_json_lines(tmp_path, settings):
+    settings.SMS_FILE_PATH = str(tmp_path / "sms" / "out.jsonl")
+    backend = sms_channel.FileSms()
+
+    backend.send(Message(to="+819012345678", body="一通目"))
+    backend.send(Message(to="+819012345679", body="second"))
+
+    lines = (tmp_path / "sms" / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"to": "+819012345678", "body": "一通目"},
+        {"to": "+819012345679", "body": "second"},
+    ]
+
+
+def test_the_console_sms_backend_prints(capsys):
+    sms_channel.ConsoleSms().send(Message(to="+819012345678", body="hello"))
+
+    assert capsys.readouterr().out == f"SMS to +819012345678:\nhello\n{'-' * 40}\n"
+
+
+def test_the_idempotency_key_is_stable_per_outbox_row():
+    assert idempotency_key_for("booking.reminder:booking:x:1:3600s") == idempotency_key_for(
+        "booking.reminder:booking:x:1:3600s"
+    )
+    assert idempotency_key_for("a") != idempotency_key_for("b")
+    assert idempotency_key_for("a").version == 5
+
+
+# --- LINE Messaging API push, against a fake LINE server ------------------------------------
+
+
+def _push(key="row-key"):
+    LineMessagingApi().send(
+        Message(to=LINE_USER, body="明日10:00 ご相談", idempotency_key=idempotency_key_for(key))
+    )
+
+
+def test_a_push_is_one_post_with_the_token_and_a_retry_key(fake_line):
+    _push()
+
+    (request,) = fake_line.requests
+    assert request["path"] == "/v2/bot/message/push"
+    assert request["headers"]["Authorization"] == "Bearer test-channel-token"
+    assert request["headers"]["X-Line-Retry-Key"] == str(idempotency_key_for("row-key"))
+    assert request["headers"]["Content-Type"] == "application/json; charset=utf-8"
+    assert request["json"] == {"to": LINE_USER, "messages": [{"type": "text", "text": "明日10:00 ご相談"}]}
+
+
+def test_a_retry_key_line_already_accepted_counts_as_sent(fake_line):
+    fake_line.script = [(409, {"message": "The retry key is already accepted"}, 0)]
+
+    _push()  # no error: the first attempt went out
+
+    assert len(fake_line.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "reply", "error", "text"),
+    [
+        (500, {"message": "Internal error"}, TransientError, "LINE answered 500: Internal error"),
+        (503, {}, TransientError, "LINE answered 503: "),
+        (429, {"message": "Too many requests"}, TransientError, "LINE answered 429: Too many requests"),
+        (
+            400,
+            {"message": "The request body has 1 error(s)"},
+            PermanentError,
+            "LINE answered 400: The request body has 1 error(s)",
+        ),
+        (
+            401,
+            {"message": "Authentication failed"},
+            PermanentError,
+            "LINE answered 401: Authentication failed",
+        ),
+        (403, {"message": "Not authorized"}, PermanentError, "LINE answered 403: Not authorized"),
+    ],
+)
+def test_5xx_and_429_are_transient_other_4xx_permanent(fake_line, status, reply, error, text):
+    fake_line.script = [(status, reply, 0)]
+
+    with pytest.raises(error) as raised:
+        _push()
+
+    assert str(raised.value) == text
+
+
+def test_a_slow_answer_times_out_as_transient(fake_line):
+    fake_line.script = [(200, {}, 2.0)]
+    started = time.monotonic()
+
+    with pytest.raises(TransientError, match=r"^LINE unreachable: TimeoutError"):
+        _push()
+
+    assert time.monotonic() - started < 1.5  # the 0.5 s read timeout, not the server's 2 s
+
+
+def test_an_unreachable_server_is_transient(fake_line, settings):
+    fake_line.close()
+    settings.LINE_API_BASE_URL = fake_line.url  # nothing listens there any more
+
+    with pytest.raises(TransientError, match=r"^LINE unreachable: ConnectionRefusedError"):
+        _push()
+
+
+def test_without_a_token_line_fails_permanently(fake_line, settings):
+    settings.LINE_CHANNEL_ACCESS_TOKEN = ""
+
+    with pytest.raises(PermanentError, match="LINE_CHANNEL_ACCESS_TOKEN is not set"):
+        _push()
+    assert fake_line.requests == []
+
+
+@outbox_handler("test.line")
+def _line_message(message):
+    used = message_send(
+        recipient=_recipient("line"),
+        template="demo/hello",
+        context={"greeting": "Hi"},
+        outbox_key=message.key,
+    )
+    return Outcome.SENT if used else Outcome.SKIPPED
+
+
+@pytest.mark.django_db
+def test_through_the_outbox_a_5xx_is_retried_with_the_same_retry_key_then_a_4xx_fails(
+    fake_line, tmp_path, settings
+):
+    _templates(tmp_path, settings)
+    outbox_enqueue(items=[OutboxItem(kind="test.line", subject="s", due_at=TEN)])
+    fake_line.script = [(500, {"message": "Internal error"}, 0), (400, {"message": "Invalid to"}, 0)]
+
+    outbox_sweep(now=TEN)
+    row = OutboxMessage.objects.get()
+    assert (row.state, row.attempts, row.last_error) == (
+        "pending",
+        1,
+        "TransientError: LINE answered 500: Internal error",
+    )
+    outbox_sweep(now=row.due_at)
+
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.last_error) == (
+        "failed",
+        2,
+        "PermanentError: LINE answered 400: Invalid to",
+    )
+    keys = [r["headers"]["X-Line-Retry-Key"] for r in fake_line.requests]
+    assert keys == [str(idempotency_key_for("test.line:s:1"))] * 2
+    assert uuid.UUID(keys[0]).version == 5
