@@ -65,3 +65,12 @@ def parse_positive_int(name: str, raw: str) -> int:
     if not raw.strip().isdigit() or int(raw) <= 0:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a positive whole number.")
     return int(raw)
+
+
+def parse_duration_at_least(name: str, raw: str, minimum: timedelta) -> timedelta:
+    """A duration with a floor, for knobs where a typo would do harm that cannot be undone
+    (RETENTION_PERIOD=3d would anonymise nearly every closed candidate at once)."""
+    duration = parse_duration(name, raw)
+    if duration < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} is shorter than the minimum of {minimum.days}d.")
+    return duration

@@ -9,11 +9,11 @@ from datetime import date, datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from leads.models import LEAD_SIGN_UP_FIELDS, Candidate, Lead
+from leads.models import Candidate, Lead
 from leads.selectors_workspace import age_on
+from leads.services.privacy import provision_items
 
 BOM = "\ufeff"  # Excel opens UTF-8 CSV correctly only with it
-ITEM_FIELDS = LEAD_SIGN_UP_FIELDS
 HEADER = (
     "received_at",
     "lead_id",
@@ -35,7 +35,7 @@ class _Echo:
 def provision_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
     yield list(HEADER)
     for lead in leads:
-        items = [name for name in ITEM_FIELDS if getattr(lead, name) not in (None, "", [])]
+        items = provision_items(lead=lead)
         yield [
             timezone.localtime(lead.created_at).isoformat(),
             str(lead.id),

@@ -1,22 +1,32 @@
-"""Disclosure and erasure requests (APPI) from the candidate list, for managers only, and
-the read-only list of erasure records. The candidate admin adds PRIVACY_ACTIONS to its
-actions; the work is done by leads.services.privacy, as with privacy_export/privacy_erase."""
+"""Disclosure and erasure requests (APPI) from the candidate list, for managers only; consent
+withdrawal (advisors on their own candidates, managers on all); the read-only list of
+erasure records with the retention dry run. The candidate admin adds PRIVACY_ACTIONS to its
+actions; the work is done by leads.services (privacy, consent, retention), as with the
+privacy_* commands."""
 
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.business_time import BUSINESS_TZ
-from leads.admin.common import is_manager, staff_user
+from leads.admin.audit import AuditEntryAdmin  # noqa: F401 - registers the audit log's list
+from leads.admin.common import is_manager, may_edit, staff_user
 from leads.models import Candidate, ErasureRecord
+from leads.services.audit import Action, Channel, audit_record
+from leads.services.consent import candidate_withdraw_consent
 from leads.services.privacy import person_erase, person_export
+from leads.services.retention import retention_cutoff, retention_report
 
 # A page of its own would be one more template file; this one is small and only used here.
 CONFIRM_TEMPLATE = engines["django"].from_string(
@@ -62,7 +72,15 @@ def export_personal_data(
     candidate = _one_for_manager(modeladmin, request, queryset)
     if candidate is None:
         return None
-    body = json.dumps(person_export(candidate=candidate), ensure_ascii=False, indent=2)
+    exported = person_export(candidate=candidate)
+    audit_record(
+        candidate_id=candidate.pk,
+        action=Action.EXPORT,
+        by=staff_user(request),
+        channel=Channel.ADMIN,
+        fields=sorted(exported),
+    )
+    body = json.dumps(exported, ensure_ascii=False, indent=2)
     stamp = timezone.localtime(timezone=BUSINESS_TZ).strftime("%Y%m%d-%H%M")
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="personal-data-{candidate.pk}-{stamp}.json"'
@@ -92,17 +110,105 @@ def erase_personal_data(
     return None
 
 
-PRIVACY_ACTIONS = (export_personal_data, erase_personal_data)
+@admin.action(description=_("Withdraw consent (no more messages, close)"), permissions=["change"])
+def withdraw_consent(
+    modeladmin: admin.ModelAdmin[Candidate], request: HttpRequest, queryset: QuerySet[Candidate]
+) -> None:
+    """Advisors on their own candidates, managers on all; the others are refused by name."""
+    done, refused = 0, []
+    for candidate in queryset.select_related(None).only("pk", "family_name", "given_name", "advisor_id"):
+        if not may_edit(request, candidate):
+            refused.append(str(candidate))
+            continue
+        candidate_withdraw_consent(candidate_id=candidate.pk, by=staff_user(request), channel=Channel.ADMIN)
+        done += 1
+    if done:
+        modeladmin.message_user(
+            request,
+            _(
+                "Consent withdrawn for %(count)d candidate(s): closed, their messages and future "
+                "consultations cancelled."
+            )
+            % {"count": done},
+        )
+    if refused:
+        modeladmin.message_user(
+            request,
+            _("Not changed, they are another advisor's candidates: %(names)s")
+            % {"names": ", ".join(refused)},
+            level=messages.ERROR,
+        )
+
+
+PRIVACY_ACTIONS = (export_personal_data, erase_personal_data, withdraw_consent)
+
+
+RETENTION_TEMPLATE = engines["django"].from_string(
+    """{% extends "admin/base_site.html" %}{% load i18n %}
+{% block content %}
+<p>{% blocktranslate trimmed with days=period_days cutoff=cutoff|date:"Y-m-d H:i" %}
+Candidates closed, or never reached, before {{ cutoff }} (RETENTION_PERIOD: {{ days }} days)
+and with no lead or contact since. The daily retention task anonymises them; nothing has
+been changed yet.
+{% endblocktranslate %}</p>
+<p>{% blocktranslate trimmed count counter=due|length %}
+{{ counter }} candidate would be anonymised.
+{% plural %}
+{{ counter }} candidates would be anonymised.
+{% endblocktranslate %}</p>
+{% if due %}<table id="retention-due">
+<thead><tr><th>{% translate "candidate id" %}</th><th>{% translate "why" %}</th>
+<th>{% translate "since" %}</th></tr></thead>
+<tbody>{% for row in due %}<tr>
+<td><a href="{% url "admin:leads_candidate_change" row.id %}">{{ row.id }}</a></td>
+<td>{% if row.why == "closed" %}{% translate "closed" %}{% else %}{% translate "never reached" %}{% endif %}
+</td><td>{{ row.since|date:"Y-m-d" }}</td></tr>{% endfor %}</tbody></table>{% endif %}
+{% endblock %}"""
+)
 
 
 @admin.register(ErasureRecord)
 class ErasureRecordAdmin(admin.ModelAdmin[ErasureRecord]):
     """Append-only: written by the erasure service, read by managers."""
 
-    list_display = ("erased_at", "candidate_id", "erased_by", "requested_by")
+    list_display = ("erased_at", "candidate_id", "kind", "erased_by", "requested_by")
+    list_filter = ("kind",)
     list_select_related = ("erased_by",)
     search_fields = ("=candidate_id", "requested_by")
-    readonly_fields = ("candidate_id", "erased_at", "erased_by", "requested_by", "counts")
+    readonly_fields = ("candidate_id", "erased_at", "kind", "erased_by", "requested_by", "counts")
+
+    def get_urls(self) -> list[URLPattern]:
+        retention = path(
+            "retention/",
+            self.admin_site.admin_view(self.retention_view),
+            name="leads_erasurerecord_retention",
+        )
+        return [retention, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        if is_manager(request):
+            link = format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:leads_erasurerecord_retention"),
+                _("Retention: who would be anonymised now (dry run)"),
+            )
+            extra_context = {**(extra_context or {}), "subtitle": link}
+        return super().changelist_view(request, extra_context)
+
+    def retention_view(self, request: HttpRequest) -> TemplateResponse:
+        """The dry run of the retention task, for managers: ids and dates only."""
+        if not is_manager(request):
+            raise PermissionDenied
+        now = timezone.now()
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "title": _("Retention: who would be anonymised now (dry run)"),
+            "opts": self.opts,
+            "due": retention_report(as_of=now),
+            "cutoff": timezone.localtime(retention_cutoff(as_of=now), BUSINESS_TZ),
+            "period_days": settings.RETENTION_PERIOD.days,
+        }
+        return TemplateResponse(request, RETENTION_TEMPLATE, context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -5,7 +5,10 @@
 - `person_export` gathers everything held about them as JSON-ready data.
 - `person_erase` erases it for good in one transaction, keeping the rows, ids, stages and
   partners so that partners' counts and funnels stay right, and records the erasure
-  (`ErasureRecord`) without the erased data.
+  (`ErasureRecord`, and an `erase` entry in the audit log) without the erased data. The
+  retention task (leads.services.retention) erases through it too.
+- Each lead keeps its third-party provision record (partner, date, consent) and, in place
+  of the payload as received, the names of the items it carried (`provision_items`).
 
 Apps that hang their own rows on a candidate and depend on leads (consultations' bookings,
 roles' applications) register from their AppConfig.ready(), as with MERGE_HOOKS:
@@ -43,6 +46,7 @@ from leads.models import (
     WorkHistoryEntry,
 )
 from leads.normalize import NormalizationError, normalize_email, normalize_phone
+from leads.services.audit import Action, Channel, audit_record
 from leads.services.pipeline import candidate_close
 
 Exporter = Callable[[Candidate], list[dict[str, Any]]]
@@ -215,6 +219,7 @@ CANDIDATE_KEEP = frozenset(
         "partner_status_changed_at",
         "credited_lead",
         "last_contacted_at",
+        "consent_withdrawn_at",  # a consent fact, like the leads' own: no message, ever
         "erased_at",
     }
 )
@@ -286,11 +291,46 @@ def _log_entries_scrub(*, candidate: Candidate, lead_ids: list[uuid.UUID]) -> in
     return LogEntry.objects.filter(match).update(object_repr=ERASED_NAME, change_message="")
 
 
+# Where an erased lead keeps the names of the items it carried (the payload as received is
+# gone, and the item fields now hold placeholders): the provision record still lists them.
+ERASED_ITEMS_KEY = "erased_items_received"
+
+
+def provision_items(*, lead: Lead) -> list[str]:
+    """The names of the person's items a lead carried (the third-party provision record's
+    "items received"), also once the lead has been erased."""
+    kept = lead.raw_payload.get(ERASED_ITEMS_KEY) if isinstance(lead.raw_payload, dict) else None
+    if isinstance(kept, list):
+        return [str(name) for name in kept]
+    return [name for name in LEAD_SIGN_UP_FIELDS if getattr(lead, name) not in (None, "", [])]
+
+
+def _leads_erase(*, lead_ids: list[uuid.UUID], placeholder: str) -> int:
+    blank = {**_blanked(Lead, LEAD_KEEP), "family_name": ERASED_NAME, "email": placeholder}
+    erased = 0
+    # One UPDATE per lead (a person has one to a few): each keeps its own list of items.
+    for lead in Lead.objects.filter(pk__in=lead_ids).order_by("created_at"):
+        erased += Lead.objects.filter(pk=lead.pk).update(
+            **{**blank, "raw_payload": {ERASED_ITEMS_KEY: provision_items(lead=lead)}}
+        )
+    return erased
+
+
 @transaction.atomic
-def person_erase(*, candidate: Candidate, requested_by: str, by: User | None) -> ErasureRecord:
-    """Erase the person's data for good, keep the anonymous rows, close the candidate (the
-    last stage reached stays, so funnels count it) and record the erasure. A second call for
-    the same person changes nothing and returns the first record."""
+def person_erase(
+    *,
+    candidate: Candidate,
+    requested_by: str,
+    by: User | None,
+    kind: str = ErasureRecord.Kind.REQUEST,
+    channel: str | None = None,
+) -> ErasureRecord:
+    """Erase the person's data for good, keep the anonymous rows, close the candidate with
+    the reason `erased` (the last stage reached stays, so funnels count it; one already
+    closed keeps its reason, a placed one stays placed) and record the erasure, in the
+    erasure records and the audit log. `channel` defaults to the admin when a user erases,
+    else to a command. A second call for the same person changes nothing and returns the
+    first record."""
     locked = Candidate.objects.select_for_update(of=("self",)).get(pk=candidate.pk)
     if locked.erased_at is not None:
         previous = ErasureRecord.objects.filter(candidate_id=locked.pk).first()
@@ -298,7 +338,7 @@ def person_erase(*, candidate: Candidate, requested_by: str, by: User | None) ->
             return previous
     now = timezone.now()
     if not locked.is_closed and locked.stage != Candidate.Stage.PLACED:
-        candidate_close(candidate_id=locked.pk, reason=Candidate.ClosedReason.NOT_INTERESTED, by=by)
+        candidate_close(candidate_id=locked.pk, reason=Candidate.ClosedReason.ERASED, by=by)
 
     counts: dict[str, int] = {}
     # Other apps first, while the candidate still reads as before (they may match on it).
@@ -317,9 +357,7 @@ def person_erase(*, candidate: Candidate, requested_by: str, by: User | None) ->
             "updated_at": now,
         }
     )
-    counts["leads"] = Lead.objects.filter(pk__in=lead_ids).update(
-        **{**_blanked(Lead, LEAD_KEEP), "family_name": ERASED_NAME, "email": placeholder}
-    )
+    counts["leads"] = _leads_erase(lead_ids=lead_ids, placeholder=placeholder)
     events = TimelineEvent.objects.filter(candidate_id=locked.pk)
     counts["timeline_events"] = events.update(note="")
     events.exclude(kind__in=TIMELINE_KEEP_DATA).update(data={})
@@ -336,6 +374,18 @@ def person_erase(*, candidate: Candidate, requested_by: str, by: User | None) ->
     # A delivery error may quote an address; ids-only payloads stay as they are.
     OutboxMessage.objects.filter(subject__in=subjects).exclude(last_error="").update(last_error="")
 
+    audit_record(
+        candidate_id=locked.pk,
+        action=Action.ERASE,
+        by=by,
+        channel=channel or (Channel.ADMIN if by is not None else Channel.COMMAND),
+        at=now,
+    )
     return ErasureRecord.objects.create(
-        candidate_id=locked.pk, erased_at=now, erased_by=by, requested_by=requested_by, counts=counts
+        candidate_id=locked.pk,
+        erased_at=now,
+        erased_by=by,
+        requested_by=requested_by,
+        kind=ErasureRecord.Kind(kind),
+        counts=counts,
     )

@@ -18,11 +18,21 @@ from django.utils import timezone
 from accounts.models import Groups
 from accounts.services import staff_user_create
 from core.models import OutboxMessage
-from leads.models import Candidate, ErasureRecord, FollowUpTask, Lead, WorkHistoryEntry
+from leads.models import (
+    Application,
+    ApplicationEvent,
+    AuditEntry,
+    Candidate,
+    ErasureRecord,
+    FollowUpTask,
+    Lead,
+    WorkHistoryEntry,
+)
 from leads.services import privacy
 from leads.services.followups import followup_task_create
-from leads.services.pipeline import candidate_call_log, candidate_stage_change
+from leads.services.pipeline import candidate_call_log, candidate_close, candidate_stage_change
 from tests.leads.conftest import lead_body
+from tests.roles.factories import JobPostingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +62,8 @@ ICHIRO_STRINGS = [
     "1990-05-01",
     "経理の仕事に興味があります",
     "ichiro-campaign",
+    "夜勤明けの面接を希望",  # an advisor's note on an application
+    "一次面接は駅前の支社で",  # on an interview round
     "ichiro-autumn",
     "夜間の連絡を希望",  # a timeline note
     "北倉庫株式会社",  # work history
@@ -112,6 +124,24 @@ def people(partner, make_partner, advisor):
         due_at=timezone.now() + timedelta(days=1),
         title="求人票を三件送る",
     )
+    # An application written directly (the pipeline's effects are tested elsewhere; here
+    # the candidate's stage must stay where the stats assertions expect it).
+    application = Application.objects.create(
+        candidate=ichiro,
+        posting=JobPostingFactory.create(),
+        advisor=advisor,
+        stage=Application.Stage.INTERVIEW,
+        stage_changed_at=timezone.now(),
+        note="夜勤明けの面接を希望",
+    )
+    ApplicationEvent.objects.create(
+        application=application,
+        candidate=ichiro,
+        kind=ApplicationEvent.Kind.INTERVIEW_SCHEDULED,
+        note="夜勤明けの面接を希望",
+        occurred_at=timezone.now(),
+    )
+    application.interview_rounds.create(number=1, scheduled_at=timezone.now(), note="一次面接は駅前の支社で")
     LogEntry.objects.log_actions(
         user_id=advisor.pk,
         queryset=Candidate.objects.filter(pk=ichiro.pk),
@@ -119,6 +149,10 @@ def people(partner, make_partner, advisor):
         change_message="x",
     )
     return ichiro
+
+
+def _audit(*columns: str) -> list[Any]:
+    return list(AuditEntry.objects.order_by("id").values_list(*columns))
 
 
 def _export(**who: str) -> dict[str, Any]:
@@ -177,8 +211,25 @@ def test_it_exports_everything_about_the_person_and_nothing_of_anyone_else(peopl
     assert exported["timeline"][0]["by"] == "担当アドバイザー"
     assert exported["work_history"][0]["employer_name"] == "北倉庫株式会社"
     assert exported["followup_tasks"][0]["title"] == "求人票を三件送る"
+    (application,) = exported["applications"]
+    assert (application["stage"], application["note"], application["advisor"]) == (
+        "interview",
+        "夜勤明けの面接を希望",
+        "担当アドバイザー",
+    )
+    assert [(e["kind"], e["note"]) for e in application["history"]] == [
+        ("interview_scheduled", "夜勤明けの面接を希望")
+    ]
+    assert application["interview_rounds"][0]["note"] == "一次面接は駅前の支社で"
+    assert (application["placement"], exported["employer_reveals"]) == (None, [])
     # Found by phone in any form, and by a lead's copy of the contact only.
     assert _export(phone="+81 90 1111 2222")["profile"]["id"] == str(people.pk)
+    # Each disclosure is in the audit log: the parts handed out, by the command.
+    parts = sorted(exported)
+    assert _audit("candidate_id", "action", "actor", "channel", "fields") == [
+        (people.pk, "export", None, "command", parts),
+        (people.pk, "export", None, "command", parts),
+    ]
     Candidate.objects.filter(pk=people.pk).update(email="new-address@example.org")
     assert _export(email="ichiro.suzuki@example.com")["profile"]["id"] == str(people.pk)
 
@@ -212,6 +263,9 @@ def test_erasure_leaves_no_personal_string_anywhere_and_keeps_the_counts(people,
     hanako_pending = pending.exclude(subject__in=ichiro_subjects).count()
     for value in ICHIRO_STRINGS:  # the scan does find what is there
         assert _tables_containing(value), value
+    items_before = {
+        lead.pk: privacy.provision_items(lead=lead) for lead in Lead.objects.filter(candidate=people)
+    }
 
     printed = _erase(email="ichiro.suzuki@example.com", requested_by="本人からの請求 2026-11-20")
 
@@ -247,6 +301,26 @@ def test_erasure_leaves_no_personal_string_anywhere_and_keeps_the_counts(people,
 
     people.refresh_from_db()
     assert (people.stage, people.is_closed, people.partner_status) == ("consulted", True, "closed")
+    assert people.closed_reason == "erased"
+    # The provision records keep partner, date, consent and the names of the items received.
+    erased_leads = Lead.objects.filter(candidate=people).select_related("partner").order_by("created_at")
+    assert {lead.pk: privacy.provision_items(lead=lead) for lead in erased_leads} == items_before
+    assert items_before[erased_leads[0].pk] == [
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "given_name_kana",
+        "email",
+        "phone",
+        "birth_date",
+        "message",
+    ]
+    assert items_before[erased_leads[1].pk] == ["family_name", "given_name", "phone"]
+    assert [
+        (lead.partner and lead.partner.slug, lead.consent_policy_version, lead.consent_third_party_provision)
+        for lead in erased_leads
+    ] == [("career-media", "2026-04", True), ("other-media", "2026-04", True)]
+    assert _audit("candidate_id", "action", "actor", "channel") == [(people.pk, "erase", None, "command")]
     assert people.erased_at is not None
     assert people.email == f"erased-{people.pk.hex}@erased.invalid"
     assert people.phone is None
@@ -257,10 +331,11 @@ def test_erasure_leaves_no_personal_string_anywhere_and_keeps_the_counts(people,
     assert pending.exclude(subject__in=ichiro_subjects).count() == hanako_pending
 
     record = ErasureRecord.objects.get()
-    assert (record.candidate_id, record.requested_by, record.erased_by) == (
+    assert (record.candidate_id, record.requested_by, record.erased_by, record.kind) == (
         people.pk,
         "本人からの請求 2026-11-20",
         None,
+        "request",
     )
     assert record.counts == {
         "admin_log_entries": 1,
@@ -271,6 +346,7 @@ def test_erasure_leaves_no_personal_string_anywhere_and_keeps_the_counts(people,
         "followup_tasks": 1,
         "outbox_cancelled": 8,
         "bookings": 0,  # the consultations app's eraser: this person booked nothing
+        "applications": 1,
     }
 
 
@@ -350,6 +426,8 @@ def test_managers_export_and_erase_from_the_candidate_list(people):
     assert people.erased_at is not None
     record = ErasureRecord.objects.get()
     assert (record.erased_by, record.requested_by) == (boss, "本人からの電話 2026-11-20")
+    entries = AuditEntry.objects.order_by("id").values_list("candidate_id", "action", "actor", "channel")
+    assert list(entries) == [(people.pk, "export", boss.pk, "admin"), (people.pk, "erase", boss.pk, "admin")]
     assert client.get(f"/admin/leads/erasurerecord/{record.pk}/change/").status_code == 200
 
 
@@ -376,3 +454,16 @@ def test_the_log_entry_content_type_is_the_candidates(people):
     privacy.person_erase(candidate=people, requested_by="本人からの請求", by=None)
     entry.refresh_from_db()
     assert (entry.object_repr, entry.change_message) == ("-", "")
+
+
+def test_an_already_closed_candidate_keeps_its_reason_when_erased(people):
+    candidate_close(candidate_id=people.pk, reason="placed_elsewhere", by=None)
+
+    privacy.person_erase(candidate=people, requested_by="本人からの請求", by=None)
+
+    people.refresh_from_db()
+    assert (people.is_closed, people.closed_reason, people.partner_status) == (
+        True,
+        "placed_elsewhere",
+        "closed",
+    )

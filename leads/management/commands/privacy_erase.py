@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from core.business_time import BUSINESS_TZ
 from leads.management.commands.privacy_export import add_person_arguments
+from leads.services.audit import Channel
 from leads.services.privacy import person_erase, person_find
 
 
@@ -36,7 +37,9 @@ class Command(BaseCommand):
         candidate = person_find(email=email, phone=phone)
         if candidate is None:
             raise CommandError("Nobody with this email or phone is known.", returncode=1)
-        record = person_erase(candidate=candidate, requested_by=requested_by, by=None)
+        record = person_erase(
+            candidate=candidate, requested_by=requested_by, by=None, channel=Channel.COMMAND
+        )
         self.stdout.write(f"Erased the personal data of candidate {record.candidate_id}.")
         for name, count in record.counts.items():
             self.stdout.write(f"{name}={count}")

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from leads.services.audit import Action, Channel, audit_record
 from leads.services.privacy import person_export, person_find
 
 
@@ -25,4 +26,12 @@ class Command(BaseCommand):
         candidate = person_find(email=email, phone=phone)
         if candidate is None:
             raise CommandError("Nobody with this email or phone is known.", returncode=1)
-        self.stdout.write(json.dumps(person_export(candidate=candidate), ensure_ascii=False, indent=2))
+        exported = person_export(candidate=candidate)
+        audit_record(
+            candidate_id=candidate.pk,
+            action=Action.EXPORT,
+            by=None,
+            channel=Channel.COMMAND,
+            fields=sorted(exported),
+        )
+        self.stdout.write(json.dumps(exported, ensure_ascii=False, indent=2))
