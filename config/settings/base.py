@@ -2,12 +2,19 @@
 environment (CONTRACT section 1); `.env.example` lists each variable."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
 import environ
 
-from core.knobs import parse_duration, parse_duration_list, parse_positive_int, parse_quiet_hours
+from core.knobs import (
+    parse_duration,
+    parse_duration_at_least,
+    parse_duration_list,
+    parse_positive_int,
+    parse_quiet_hours,
+)
 
 # Lets admin.ModelAdmin[Model] and friends be subscripted at run time (typing only).
 django_stubs_ext.monkeypatch()
@@ -90,6 +97,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiles the matching queries for ~700 ms to save a few: off for this
     # OLTP workload (bench/RESULTS.md, "Matching").
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Lets the few hot statements that ask for it (core.db.prepared_cursor: partner key lookup,
+    # lead intake) be prepared once per connection. Django's own cursors bind on the client and
+    # never prepare, so nothing else changes (bench/RESULTS.md, "Lead intake").
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -159,6 +170,20 @@ else:
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Urakata <no-reply@urakata.example>")
 EMAIL_TIMEOUT = 10  # every outbound call has a timeout
 
+# --- Channels to candidates (core/channels): email above, SMS and LINE here -------------------
+# SMS: a class with send(message) (core.channels.sms: ConsoleSms, FileSms, LocmemSms, or a
+# provider's). Empty: SMS is off and candidates who prefer it get email.
+SMS_BACKEND = env("SMS_BACKEND", default="")
+SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(VAR_DIR / "sms.jsonl"))
+# LINE Messaging API push; on when the channel access token is set (or LINE_BACKEND names a class).
+LINE_CHANNEL_ACCESS_TOKEN = env("LINE_CHANNEL_ACCESS_TOKEN", default="")
+LINE_BACKEND = env("LINE_BACKEND", default="") or (
+    "core.channels.line.LineMessagingApi" if LINE_CHANNEL_ACCESS_TOKEN else ""
+)
+LINE_API_BASE_URL = env("LINE_API_BASE_URL", default="https://api.line.me")
+LINE_CONNECT_TIMEOUT = env.float("LINE_CONNECT_TIMEOUT", default=3.0)  # seconds
+LINE_READ_TIMEOUT = env.float("LINE_READ_TIMEOUT", default=10.0)
+
 # --- API ----------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = 64 * 1024  # CONTRACT section 3: larger bodies are 413
 REST_FRAMEWORK = {
@@ -212,6 +237,10 @@ SPECTACULAR_SETTINGS = {
         "PartnerStatusEnum": "leads.models.PARTNER_STATUS_CHOICES",
         "BookingStatusEnum": "consultations.models.BOOKING_STATUS_CHOICES",
         "ConsultationModeEnum": "consultations.models.CONSULTATION_MODE_CHOICES",
+        "CandidateStageEnum": "leads.serializers_advisor.CANDIDATE_STAGE_CHOICES",
+        "SkillLevelEnum": "leads.models.SkillLevel",
+        "OccupationEnum": "leads.normalize.Occupation",
+        "ApplicationStageEnum": "leads.models.applications.ApplicationStage",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
@@ -267,6 +296,16 @@ REMINDER_SWEEP_SECONDS = parse_positive_int(
 REMINDER_LEASE_SECONDS = parse_positive_int(
     "REMINDER_LEASE_SECONDS", env("REMINDER_LEASE_SECONDS", default="300")
 )
+# Rows one sweep claims at a time (each claim is one short transaction); a sweep that claims
+# a full batch asks for a helper sweep, so a backlog spreads over the workers.
+REMINDER_BATCH_SIZE = parse_positive_int("REMINDER_BATCH_SIZE", env("REMINDER_BATCH_SIZE", default="100"))
+# Threads delivering one sweep's rows (each with its own database connection): sending is
+# mostly waiting on the provider and on each row's commit.
+REMINDER_SWEEP_THREADS = parse_positive_int(
+    "REMINDER_SWEEP_THREADS", env("REMINDER_SWEEP_THREADS", default="8")
+)
+# A candidate in an active stage with no activity for this long is flagged to the advisor.
+QUIET_CANDIDATE_AFTER = parse_duration("QUIET_CANDIDATE_AFTER", env("QUIET_CANDIDATE_AFTER", default="14d"))
 
 # --- Logging: no personal data; request paths can hold tokens, so access logs are off --------
 LOGGING = {
@@ -292,3 +331,11 @@ LEAD_ATTRIBUTION_WINDOW = parse_duration(
     "LEAD_ATTRIBUTION_WINDOW", env("LEAD_ATTRIBUTION_WINDOW", default="90d")
 )
 PARTNER_SIGNATURE_MAX_AGE = 300  # seconds (CONTRACT section 3)
+# Candidates closed, or never reached, for longer than this (and with no lead or contact
+# meanwhile) are anonymised by the daily retention task. 3 years: the third-party provision
+# records must be kept 3 years from the provision (APPI art. 30 and its rules), the
+# placement ledgers 2 years (職業安定法施行規則); past both, APPI art. 22 asks us to delete
+# data we no longer need. Never below 2 years, so that a typo cannot erase the ledgers.
+RETENTION_PERIOD = parse_duration_at_least(
+    "RETENTION_PERIOD", env("RETENTION_PERIOD", default="1095d"), timedelta(days=730)
+)
