@@ -42,9 +42,12 @@ class OutboxMessage(models.Model):
         EXPIRED = "expired", _("expired")
         FAILED = "failed", _("failed")
 
-    key = models.CharField(_("key"), max_length=200, unique=True)
+    # Unique and indexed through Meta, not `unique=True` / `db_index=True`: on PostgreSQL those
+    # add a second (varchar_pattern_ops) index each, for LIKE queries nothing makes, and
+    # every row (four per lead) would pay for them.
+    key = models.CharField(_("key"), max_length=200)
     kind = models.CharField(_("kind"), max_length=60)
-    subject = models.CharField(_("subject"), max_length=100, db_index=True)
+    subject = models.CharField(_("subject"), max_length=100)
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     due_at = models.DateTimeField(_("due at"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
@@ -59,7 +62,10 @@ class OutboxMessage(models.Model):
     class Meta:
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
+        constraints = [models.UniqueConstraint(fields=["key"], name="outbox_key_unique")]
         indexes = [
+            # Cancelling a subject's rows (a booking moved or cancelled, a lead erased).
+            models.Index(fields=["subject"], name="outbox_subject_idx"),
             # The sweep reads only live rows by due time; finished rows (the vast majority
             # over time) stay out of this index.
             models.Index(

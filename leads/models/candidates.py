@@ -104,8 +104,11 @@ class Candidate(TimestampedModel):
     family_name_kana = models.CharField(_("family name (kana)"), max_length=100, blank=True)
     given_name_kana = models.CharField(_("given name (kana)"), max_length=100, blank=True)
     # NULL, not "", for a missing contact: unique constraints must ignore absent values.
-    email = models.EmailField(_("email"), null=True, blank=True, unique=True)
-    phone = models.CharField(_("phone (E.164)"), max_length=16, null=True, blank=True, unique=True)
+    # Unique by constraints in Meta, not `unique=True`: on PostgreSQL that would add a second
+    # (varchar_pattern_ops) index to each, which no query uses (the search has trigram
+    # indexes) and every lead intake would pay for.
+    email = models.EmailField(_("email"), null=True, blank=True)  # noqa: DJ001 - absent is NULL
+    phone = models.CharField(_("phone (E.164)"), max_length=16, null=True, blank=True)  # noqa: DJ001
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     prefecture = models.CharField(_("prefecture"), max_length=2, blank=True)
     current_occupation = models.CharField(_("current occupation"), max_length=20, blank=True)
@@ -118,6 +121,7 @@ class Candidate(TimestampedModel):
         blank=True,
         related_name="candidates",
         verbose_name=_("advisor"),
+        db_index=False,  # candidate_advisor_stage_idx starts with the advisor
     )
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.NEW)
     is_closed = models.BooleanField(_("closed"), default=False)
@@ -198,6 +202,9 @@ class Candidate(TimestampedModel):
         verbose_name = _("candidate")
         verbose_name_plural = _("candidates")
         constraints = [
+            # One person per email and per phone: lead intake's deduplication relies on them.
+            models.UniqueConstraint(fields=["email"], name="candidate_email_unique"),
+            models.UniqueConstraint(fields=["phone"], name="candidate_phone_unique"),
             models.CheckConstraint(
                 condition=Q(email__isnull=False) | Q(phone__isnull=False), name="candidate_has_a_contact"
             ),

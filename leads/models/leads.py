@@ -22,6 +22,7 @@ class Lead(models.Model):
         blank=True,
         related_name="leads",
         verbose_name=_("partner"),
+        db_index=False,  # lead_partner_created_idx starts with the partner
     )
     candidate = models.ForeignKey(
         Candidate, on_delete=models.CASCADE, related_name="leads", verbose_name=_("candidate")
