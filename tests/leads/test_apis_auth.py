@@ -94,6 +94,13 @@ def test_last_use_reaches_the_database_through_the_flush(partner):
 
 
 class TestSignedPartner:
+    @pytest.fixture(autouse=True)
+    def _clock_stands_still(self):
+        # The signature's age is computed from time.time() on both sides: a slow request
+        # must not age a 299-second-old signature past the 300 s window.
+        with time_machine.travel(time.time(), tick=False):
+            yield
+
     @pytest.fixture
     def signed(self, make_partner):
         return make_partner("signed-media", signing_secret=SECRET)
