@@ -79,11 +79,29 @@ for _kind in TEMPLATES:
     outbox_handler(_kind)(booking_notice_send)
 
 
+# What a reminder reads: the booking's state and details (consultations/email/_details.txt),
+# the advisor's name, and what the channel layer needs of the candidate. The hot path of
+# the sweep (every reminder, 24 h and 1 h before): compiling and converting the candidate's
+# fifty columns was a third of a reminder's CPU. tests/consultations/test_reminders.py
+# counts its queries, so a column missing here (read lazily, one query more) fails there.
+REMINDER_COLUMNS = (
+    *("status", "start_at", "end_at", "kind", "mode", "meeting_url", "language"),
+    *("manage_token_salt", "manage_token_hash", "candidate", "advisor"),
+    "advisor__display_name",
+    *(f"candidate__{name}" for name in ("family_name", "email", "phone", "line_user_id")),
+    *(f"candidate__{name}" for name in ("contact_channel", "language", "consent_withdrawn_at", "erased_at")),
+)
+
+
 @outbox_handler(KIND_REMINDER)
 def booking_reminder_send(message: OutboxMessage) -> Outcome:
     """A reminder goes out only for the booking as it still is: booked, at the start it was
     written for, not yet begun. Anything else is skipped (or expired, once too late)."""
-    booking = Booking.objects.select_related("advisor", "candidate").get(pk=message.payload["booking_id"])
+    booking = (
+        Booking.objects.select_related("advisor", "candidate")
+        .only(*REMINDER_COLUMNS)
+        .get(pk=message.payload["booking_id"])
+    )
     written_for = datetime.fromisoformat(str(message.payload["start"]))
     if booking.status != Booking.Status.BOOKED or booking.start_at != written_for:
         return Outcome.SKIPPED

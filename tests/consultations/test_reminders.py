@@ -10,10 +10,11 @@ from django.test import override_settings
 from django.utils import translation
 
 from consultations.models import Booking
+from consultations.outbox_handlers import booking_reminder_send
 from consultations.services import booking_cancel, booking_reschedule
 from core.channels.sms import outbox as sms_outbox
 from core.models import OutboxMessage
-from core.outbox import outbox_sweep
+from core.outbox import Outcome, outbox_sweep
 from core.quiet_hours import candidate_delivery_time
 from leads.models import Candidate, Lead, TimelineEvent
 from leads.services.quiet import candidates_quiet
@@ -210,3 +211,18 @@ def test_an_upcoming_consultation_keeps_a_candidate_from_being_quiet(booked):
     # A cancelled consultation counts from its cancellation, not its start.
     Booking.objects.update(status="cancelled", updated_at=long_ago)
     assert quiet("2026-11-20T10:00:00+09:00") == [booked.candidate_id]
+
+
+def test_a_reminder_reads_its_booking_in_one_query(booked, django_assert_num_queries):
+    # The sweep's hot path. The handler reads only the columns it uses; one it forgot would
+    # be loaded lazily, one query each, and fail this count.
+    row = OutboxMessage.objects.filter(kind="booking.reminder").order_by("due_at").first()
+
+    # 1 query: the booking with its advisor and candidate; rendering and sending read nothing.
+    with time_machine.travel("2026-11-23T10:00:00+09:00", tick=False), django_assert_num_queries(1):
+        outcome = booking_reminder_send(row)
+
+    assert outcome == Outcome.SENT
+    (sent,) = _reminder_mails()
+    assert sent.to == [booked.candidate.email]
+    assert booked.advisor.display_name in sent.body
