@@ -197,11 +197,18 @@ _MARK_SENT = (
 )
 
 
+_SENT_AT = OutboxMessage._meta.get_field("sent_at")
+_LEASE_TOKEN = OutboxMessage._meta.get_field("lease_token")
+
+
 def _mark_sent(message: OutboxMessage, token: uuid.UUID) -> None:
     """``_finish`` for the hot path, in plain SQL (a quarter of the ORM's CPU per row)."""
-    now = timezone.now()
+    # Parameters prepared by the fields, as the ORM would: SQLite (the embedded default)
+    # stores UUIDs as hex text and cannot bind a uuid.UUID itself.
+    now = _SENT_AT.get_db_prep_value(timezone.now(), connection)
+    lease = _LEASE_TOKEN.get_db_prep_value(token, connection)
     with connection.cursor() as cursor:
-        cursor.execute(_MARK_SENT, [OutboxMessage.State.SENT.value, now, now, message.pk, token])
+        cursor.execute(_MARK_SENT, [OutboxMessage.State.SENT.value, now, now, message.pk, lease])
         updated = cursor.rowcount
     if not updated:
         logger.warning(
