@@ -216,7 +216,7 @@ def test_an_upcoming_consultation_keeps_a_candidate_from_being_quiet(booked):
 def test_a_reminder_reads_its_booking_in_one_query(booked, django_assert_num_queries):
     # The sweep's hot path. The handler reads only the columns it uses; one it forgot would
     # be loaded lazily, one query each, and fail this count.
-    row = OutboxMessage.objects.filter(kind="booking.reminder").order_by("due_at").first()
+    row = OutboxMessage.objects.filter(kind="booking.reminder").order_by("due_at")[0]
 
     # 1 query: the booking with its advisor and candidate; rendering and sending read nothing.
     with time_machine.travel("2026-11-23T10:00:00+09:00", tick=False), django_assert_num_queries(1):
