@@ -12,8 +12,6 @@ for SMS and LINE is consultations/short/no_show_rebook.txt."""
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,21 +24,15 @@ from core.models import OutboxMessage
 from core.outbox import Outcome, outbox_handler
 from leads.models import FollowUpTask, Lead
 from leads.services.followups import followup_task_create
-from leads.services.messages import candidate_message_send
+from leads.services.messages import candidate_message_send, staff_message_send
 from leads.tokens import booking_token_for, booking_url_for
-
-TEMPLATES = "consultations/email"
 
 
 def _advisor_message_send(*, advisor: User, template: str, booking: Booking) -> None:
-    # Advisors work in Japanese; the message carries the time and a link, never the
-    # candidate's name or contacts.
+    # The message carries the time and a link, never the candidate's name or contacts.
     path = reverse("admin:consultations_booking_change", args=[booking.pk])
     context = {"booking": booking, "booking_url": f"{settings.SITE_URL}{path}", "business_tz": BUSINESS_TZ}
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"{TEMPLATES}/{template}_subject.txt", context).strip()
-        body = render_to_string(f"{TEMPLATES}/{template}_body.txt", context)
-    send_mail(subject, body, None, [advisor.email])
+    staff_message_send(recipients=[advisor.email], template=f"consultations/{template}", context=context)
 
 
 def _booking(message: OutboxMessage) -> Booking | None:

@@ -8,10 +8,8 @@ has been contacted meanwhile is skipped, not sent."""
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Groups, User
@@ -21,15 +19,8 @@ from leads.models import Candidate, FollowUpTask, Lead
 from leads.services.assignment import candidate_assign_if_unassigned
 from leads.services.followups import followup_task_create
 from leads.services.intake import KIND_ASSIGN, KIND_CONTACT_24H, KIND_CONTACT_ESCALATION, KIND_CONTACT_SLA
+from leads.services.messages import staff_message_send
 from leads.services.quiet import KIND_QUIET, candidate_still_quiet
-
-
-def _send_to_staff(*, recipients: list[str], template: str, context: dict[str, object]) -> None:
-    # Advisors work in Japanese; the message carries a link, never the candidate's details.
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"leads/email/{template}_subject.txt", context).strip()
-        body = render_to_string(f"leads/email/{template}_body.txt", context)
-    send_mail(subject, body, None, recipients)
 
 
 def _context(lead: Lead, candidate: Candidate) -> dict[str, object]:
@@ -48,8 +39,8 @@ def lead_assign_and_notify(message: OutboxMessage) -> Outcome:
     if candidate is None:
         raise TransientError("no active advisor to assign")
     assert candidate.advisor is not None
-    _send_to_staff(
-        recipients=[candidate.advisor.email], template="new_lead", context=_context(lead, candidate)
+    staff_message_send(
+        recipients=[candidate.advisor.email], template="leads/new_lead", context=_context(lead, candidate)
     )
     return Outcome.SENT
 
@@ -87,7 +78,7 @@ def _contact_follow_up(message: OutboxMessage, *, escalate: bool) -> Outcome:
             key=message.key,  # a repeated delivery does not make a second task
         )
     template = "contact_escalation" if escalate else "contact_sla"
-    _send_to_staff(recipients=recipients, template=template, context=_context(lead, candidate))
+    staff_message_send(recipients=recipients, template=f"leads/{template}", context=_context(lead, candidate))
     return Outcome.SENT
 
 
@@ -129,5 +120,7 @@ def candidate_quiet_follow_up(message: OutboxMessage) -> Outcome:
         "days": settings.QUIET_CANDIDATE_AFTER.days,
         "candidate_url": f"{settings.SITE_URL}{path}",
     }
-    _send_to_staff(recipients=[candidate.advisor.email], template="quiet_candidate", context=context)
+    staff_message_send(
+        recipients=[candidate.advisor.email], template="leads/quiet_candidate", context=context
+    )
     return Outcome.SENT

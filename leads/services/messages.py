@@ -16,7 +16,10 @@ where the rules that hold for every such message live:
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from django.utils import timezone
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 from core.channels import Attachment, Recipient, message_send
 from core.models import OutboxMessage
@@ -66,3 +69,15 @@ def candidate_message_send(
         attachments=attachments,
     )
     return Outcome.SKIPPED if sent_by is None else Outcome.SENT
+
+
+def staff_message_send(*, recipients: Sequence[str], template: str, context: dict[str, object]) -> None:
+    """Email staff (advisors, managers) the template ``<app>/<name>``
+    (``<app>/email/<name>_subject.txt`` and ``_body.txt``), in the staff's language
+    (LANGUAGE_CODE) whoever triggered it. Staff messages carry times and admin links, never
+    a candidate's name or contacts, and are not subject to the candidates' rules above."""
+    app, _sep, name = template.partition("/")
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"{app}/email/{name}_subject.txt", context).strip()
+        body = render_to_string(f"{app}/email/{name}_body.txt", context)
+    send_mail(subject, body, None, list(recipients))
