@@ -299,7 +299,8 @@ def ledger_csv(*, ledger: Ledger, rows: Iterable[Sequence[str]]) -> str:
 
 def ledger_candidate_ids(*, ledger: Ledger, rows: Iterable[Sequence[str]]) -> set[str]:
     """The people whose data a ledger export shows, for the audit log."""
-    column = {Ledger.JOB_SEEKERS: 0, Ledger.JOB_ORDERS: 11, Ledger.FEES: 2}[ledger]
+    header = "紹介した求職者番号" if ledger == Ledger.JOB_ORDERS else "求職者番号"
+    column = HEADERS[ledger].index(header)
     return {row[column] for row in rows if row[column]}
 
 
