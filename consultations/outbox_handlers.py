@@ -11,17 +11,22 @@ and go at once; reminders wait outside quiet hours and expire at the start.
 The bookings also count as a candidate's activity for the quiet-candidate follow-up
 (registered at the bottom)."""
 
+import uuid
 from datetime import datetime
+from functools import cache
 
+from django.db import connection
 from django.db.models import OuterRef, Subquery
 from django.db.models.expressions import BaseExpression
+from django.utils.dates import WEEKDAYS_ABBR
 
 from consultations.calendar import booking_ics
-from consultations.models import Booking
+from consultations.models import Booking, ConsultationKind, ConsultationMode
 from consultations.services.bookings import KIND_CANCELLED, KIND_CONFIRMATION, KIND_REMINDER, KIND_RESCHEDULED
 from consultations.tokens import manage_token_rebuild, manage_url_for
 from core.business_time import BUSINESS_TZ
 from core.channels import Attachment
+from core.db import JoinedRead, joined_read, joined_read_new
 from core.models import OutboxMessage
 from core.outbox import Outcome, outbox_handler
 from leads.services.messages import candidate_message_send
@@ -42,12 +47,53 @@ def _manage_url(booking: Booking) -> str | None:
     return manage_url_for(token=token) if token else None
 
 
+_KIND_LABELS = dict(ConsultationKind.choices)
+_MODE_LABELS = dict(ConsultationMode.choices)
+
+
+class BookingDisplay:
+    """What the candidate's booking messages print of the booking: its kind and mode, and
+    its times in Japan time. Read by the templates while they render, so in the message's
+    language (the labels, the weekday). Plain string work: Django's ``get_FOO_display`` and
+    ``date`` filter (under ``{% timezone %}``) cost more than all the rest of a reminder's
+    rendering, on the sweep's hot path."""
+
+    def __init__(self, booking: Booking) -> None:
+        self._booking = booking
+        self.start_at = booking.start_at.astimezone(BUSINESS_TZ)
+
+    @property
+    def kind(self) -> str:
+        return str(_KIND_LABELS.get(self._booking.kind, self._booking.kind))
+
+    @property
+    def mode(self) -> str:
+        return str(_MODE_LABELS.get(self._booking.mode, self._booking.mode))
+
+    @property
+    def start(self) -> str:  # 2026-11-26 10:00
+        return f"{self.start_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def start_with_weekday(self) -> str:  # 2026-11-26 (木) 10:00, as the date filter's "Y-m-d (D) H:i"
+        weekday = WEEKDAYS_ABBR[self.start_at.weekday()]
+        return f"{self.start_at:%Y-%m-%d} ({weekday}) {self.start_at:%H:%M}"
+
+    @property
+    def start_brief(self) -> str:  # 11/26 10:00, for short texts
+        return f"{self.start_at.month}/{self.start_at.day} {self.start_at:%H:%M}"
+
+    @property
+    def end(self) -> str:  # 10:45
+        return f"{self._booking.end_at.astimezone(BUSINESS_TZ):%H:%M}"
+
+
 def _context(booking: Booking, manage_url: str | None) -> dict[str, object]:
     return {
         "booking": booking,
         "candidate": booking.candidate,
         "manage_url": manage_url,
-        "business_tz": BUSINESS_TZ,
+        "display": BookingDisplay(booking),
     }
 
 
@@ -81,27 +127,49 @@ for _kind in TEMPLATES:
 
 # What a reminder reads: the booking's state and details (consultations/email/_details.txt),
 # the advisor's name, and what the channel layer needs of the candidate. The hot path of
-# the sweep (every reminder, 24 h and 1 h before): compiling and converting the candidate's
-# fifty columns was a third of a reminder's CPU. tests/consultations/test_reminders.py
-# counts its queries, so a column missing here (read lazily, one query more) fails there.
-REMINDER_COLUMNS = (
-    *("status", "start_at", "end_at", "kind", "mode", "meeting_url", "language"),
-    *("manage_token_salt", "manage_token_hash", "candidate", "advisor"),
-    "advisor__display_name",
-    *(f"candidate__{name}" for name in ("family_name", "email", "phone", "line_user_id")),
-    *(f"candidate__{name}" for name in ("contact_channel", "language", "consent_withdrawn_at", "erased_at")),
-)
+# the sweep (every reminder, 24 h and 1 h before), so on PostgreSQL it is one prepared
+# statement (core.db.joined_read): compiling the ORM's query for it, and converting the
+# candidate's fifty columns before it was narrowed, cost more CPU than the rest of the
+# reminder. tests/consultations/test_reminders.py counts its queries, so a column missing
+# here (read lazily, one query more) fails there.
+REMINDER_COLUMNS: dict[str | None, tuple[str, ...]] = {
+    None: (
+        *("status", "start_at", "end_at", "kind", "mode", "meeting_url", "language"),
+        *("manage_token_salt", "manage_token_hash", "candidate", "advisor"),
+    ),
+    "advisor": ("display_name",),
+    "candidate": (
+        *("family_name", "email", "phone", "line_user_id", "contact_channel", "language"),
+        *("consent_withdrawn_at", "erased_at"),
+    ),
+}
+
+
+@cache
+def _reminder_read() -> JoinedRead:
+    related = {name: columns for name, columns in REMINDER_COLUMNS.items() if name is not None}
+    return joined_read_new(Booking, fields=REMINDER_COLUMNS[None], related=related, where="t.id = %s")
+
+
+def _reminder_booking(booking_id: uuid.UUID) -> Booking:
+    if connection.vendor == "postgresql":
+        booking: Booking | None = joined_read(_reminder_read(), [booking_id])
+        if booking is None:
+            raise Booking.DoesNotExist(booking_id)
+        return booking
+    only = [
+        f"{name}__{column}" if name else column
+        for name, columns in REMINDER_COLUMNS.items()
+        for column in columns
+    ]
+    return Booking.objects.select_related("advisor", "candidate").only(*only).get(pk=booking_id)
 
 
 @outbox_handler(KIND_REMINDER)
 def booking_reminder_send(message: OutboxMessage) -> Outcome:
     """A reminder goes out only for the booking as it still is: booked, at the start it was
     written for, not yet begun. Anything else is skipped (or expired, once too late)."""
-    booking = (
-        Booking.objects.select_related("advisor", "candidate")
-        .only(*REMINDER_COLUMNS)
-        .get(pk=message.payload["booking_id"])
-    )
+    booking = _reminder_booking(uuid.UUID(str(message.payload["booking_id"])))
     written_for = datetime.fromisoformat(str(message.payload["start"]))
     if booking.status != Booking.Status.BOOKED or booking.start_at != written_for:
         return Outcome.SKIPPED

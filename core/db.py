@@ -1,6 +1,6 @@
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -210,3 +210,96 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[CursorWrapper]:
     cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
     with cursor:
         yield cursor
+
+
+@dataclass(frozen=True)
+class JoinedRead:
+    """A hot, fixed read of one row of a model joined to some of its required foreign keys,
+    as ``Model.objects.select_related(*related).only(...).get(...)`` would read it, in SQL
+    written once (``joined_read_new``) and run as a prepared statement (``joined_read``):
+    the ORM's compilation of such a query costs more CPU than PostgreSQL's answer to it.
+    Columns not read are deferred, as with ``only()``. PostgreSQL only."""
+
+    sql: str
+    parts: tuple["_JoinedPart", ...]  # the model's own columns first, then each relation's
+
+
+@dataclass(frozen=True)
+class _JoinedPart:
+    relation: str | None  # None: the model itself
+    model: type[Model]
+    attnames: tuple[str, ...]  # in the model's field order, as from_db wants them
+    converters: tuple[tuple[int, Callable[..., Any]], ...]  # (position, Field.from_db_value)
+    columns: tuple[str, ...]
+
+
+def joined_read_new(
+    model: type[Model],
+    *,
+    fields: Sequence[str],
+    related: Mapping[str, Sequence[str]],
+    where: str,
+) -> JoinedRead:
+    """``fields``: names of ``model``'s concrete fields (its primary key is always read);
+    ``related``: the name of a non-null foreign key of ``model`` -> the fields of its model
+    to read; ``where``:
+    the condition on the row, on the alias ``t`` (e.g. ``"t.id = %s"``)."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    meta = model._meta
+
+    def part(relation: str | None, m: type[Model], names: Sequence[str]) -> _JoinedPart:
+        # The key and ``names``, in the order of the model's fields (as from_db wants them).
+        wanted = {"pk", *names}
+        read = [f for f in m._meta.concrete_fields if {f.name, f.attname} & wanted or f.primary_key]
+        unknown = wanted - {"pk"} - {f.name for f in read} - {f.attname for f in read}
+        if unknown:
+            raise ValueError(f"{m.__name__} has no column {sorted(unknown)}")
+        converters = tuple((i, f.from_db_value) for i, f in enumerate(read) if hasattr(f, "from_db_value"))
+        return _JoinedPart(
+            relation, m, tuple(f.attname for f in read), converters, tuple(cast(str, f.column) for f in read)
+        )
+
+    parts = [part(None, model, fields)]
+    joins, columns = [], []
+    for index, (name, names) in enumerate(related.items()):
+        fk = meta.get_field(name)
+        if not isinstance(fk, ForeignKey) or fk.null:
+            raise ValueError(f"{model.__name__}.{name} is not a required foreign key")
+        target = fk.related_model
+        alias = f"r{index}"
+        target_column = quote(cast(str, fk.target_field.column))
+        joins.append(
+            f"JOIN {quote(target._meta.db_table)} {alias} ON {alias}.{target_column} = t.{quote(fk.column)}"
+        )
+        parts.append(part(name, target, names))
+    for index, p in enumerate(parts):
+        alias = "t" if index == 0 else f"r{index - 1}"
+        columns += [f"{alias}.{quote(column)}" for column in p.columns]
+    sql = f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} t {' '.join(joins)} WHERE {where}"  # noqa: S608 - our names only
+    return JoinedRead(sql=sql, parts=tuple(parts))
+
+
+def joined_read(read: JoinedRead, params: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -> Any:
+    """The row of ``read`` for ``params`` (its model's instance, the related ones attached as
+    select_related attaches them), or None. Values go through each field's ``from_db_value``
+    where it has one, as the ORM's do."""
+    connection = connections[using]
+    with prepared_cursor(using) as cursor:
+        cursor.execute(read.sql, list(params))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instance: Any = None
+    offset = 0
+    for part in read.parts:
+        values = list(row[offset : offset + len(part.attnames)])
+        offset += len(part.attnames)
+        for i, from_db_value in part.converters:
+            if values[i] is not None:
+                values[i] = from_db_value(values[i], None, connection)
+        obj = part.model.from_db(using, list(part.attnames), values)
+        if part.relation is None:
+            instance = obj
+        else:
+            setattr(instance, part.relation, obj)
+    return instance

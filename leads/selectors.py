@@ -1,33 +1,26 @@
 import uuid
 from datetime import date, datetime, time
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Greatest
 
 from core.business_time import BUSINESS_TZ
-from core.db import prepared_cursor
+from core.db import JoinedRead, joined_read, joined_read_new
 from leads.models import ApiKey, Candidate, Lead, Partner
 from leads.services.partners import api_key_hash
 
 
 @cache
-def _api_key_sql() -> tuple[str, list[str], list[str]]:
-    key_fields = [f.attname for f in ApiKey._meta.concrete_fields]
-    partner_fields = [f.attname for f in Partner._meta.concrete_fields]
-    quote = connection.ops.quote_name
-    columns = ", ".join(
-        [*(f"k.{quote(cast(str, f.column))}" for f in ApiKey._meta.concrete_fields)]
-        + [f"p.{quote(cast(str, f.column))}" for f in Partner._meta.concrete_fields]
+def _api_key_read() -> JoinedRead:
+    return joined_read_new(
+        ApiKey,
+        fields=[f.name for f in ApiKey._meta.concrete_fields],
+        related={"partner": [f.name for f in Partner._meta.concrete_fields]},
+        where="t.key_hash = %s AND t.revoked_at IS NULL",
     )
-    keys, partners = quote(ApiKey._meta.db_table), quote(Partner._meta.db_table)
-    sql = (
-        f"SELECT {columns} FROM {keys} k JOIN {partners} p ON p.id = k.partner_id"  # noqa: S608 - our names only
-        " WHERE k.key_hash = %s AND k.revoked_at IS NULL"
-    )
-    return sql, key_fields, partner_fields
 
 
 def partner_for_api_key(*, raw_key: str) -> ApiKey | None:
@@ -41,14 +34,7 @@ def partner_for_api_key(*, raw_key: str) -> ApiKey | None:
             .filter(key_hash=key_hash, revoked_at__isnull=True)
             .first()
         )
-    sql, key_fields, partner_fields = _api_key_sql()
-    with prepared_cursor(connection.alias) as cursor:
-        cursor.execute(sql, [key_hash])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    api_key = ApiKey.from_db(connection.alias, key_fields, row[: len(key_fields)])
-    api_key.partner = Partner.from_db(connection.alias, partner_fields, row[len(key_fields) :])
+    api_key: ApiKey | None = joined_read(_api_key_read(), [key_hash])
     return api_key
 
 
