@@ -14,11 +14,17 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Groups, User
 from core.models import OutboxMessage
-from core.outbox import Outcome, TransientError, outbox_handler
+from core.outbox import Outcome, TransientError, outbox_enqueue, outbox_handler
 from leads.models import Candidate, FollowUpTask, Lead
 from leads.services.assignment import candidate_assign_if_unassigned
 from leads.services.followups import followup_task_create
-from leads.services.intake import KIND_ASSIGN, KIND_CONTACT_24H, KIND_CONTACT_ESCALATION, KIND_CONTACT_SLA
+from leads.services.intake import (
+    KIND_ASSIGN,
+    KIND_CONTACT_24H,
+    KIND_CONTACT_ESCALATION,
+    KIND_CONTACT_SLA,
+    contact_follow_up_next,
+)
 from leads.services.messages import staff_message_send
 from leads.services.quiet import KIND_QUIET, candidate_still_quiet
 
@@ -59,8 +65,13 @@ def _managers() -> list[str]:
 
 def _contact_follow_up(message: OutboxMessage, *, escalate: bool) -> Outcome:
     """Remind the advisor of a lead still uncontacted (and give them a follow-up task), or,
-    when escalating or when nobody is assigned, tell the managers."""
+    when escalating or when nobody is assigned, tell the managers. First the next follow-up
+    of the chain is written (intake writes only the first): before anything is sent, so
+    that neither a failure here nor a crash can lose it; writing it twice keeps one."""
     lead = Lead.objects.select_related("partner", "candidate__advisor").get(pk=message.payload["lead_id"])
+    following = contact_follow_up_next(kind=message.kind, lead=lead)
+    if following is not None:
+        outbox_enqueue(items=[following])
     candidate = lead.candidate
     if not _still_uncontacted(lead, candidate):
         return Outcome.SKIPPED

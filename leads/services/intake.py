@@ -4,6 +4,10 @@ Deduplication is decided by the unique constraints on Candidate.email and Candid
 a new person is inserted with ON CONFLICT DO NOTHING, and whoever loses a race finds and
 locks the winner's row instead. Everything that must happen afterwards (advisor assignment
 and notice, the contact-SLA follow-up) is written to the outbox in the same transaction.
+The later contact follow-ups (24 h, then the managers) are a chain: each follow-up, when it
+is delivered, writes the next (``contact_follow_up_next``), so a lead costs two outbox rows
+at intake, not four, and none is ever lost (the next row is written before the current one
+is marked sent).
 """
 
 import uuid
@@ -196,27 +200,40 @@ def _lead_values(
     }
 
 
+def _contact_follow_up(kind: str, *, lead_id: uuid.UUID, received_at: datetime) -> OutboxItem:
+    """The contact follow-up ``kind`` of the lead received at ``received_at``: after
+    LEAD_CONTACT_SLA of business time, again 24 h after the lead, then (escalation, to the
+    managers) LEAD_CONTACT_SLA of business time after that (CONTRACT section 6)."""
+    if kind == KIND_CONTACT_SLA:
+        due = business_time_add(received_at, settings.LEAD_CONTACT_SLA)
+    elif kind == KIND_CONTACT_24H:
+        due = received_at + DAY
+    elif kind == KIND_CONTACT_ESCALATION:
+        due = business_time_add(received_at + DAY, settings.LEAD_CONTACT_SLA)
+    else:
+        raise ValueError(f"not a contact follow-up: {kind!r}")
+    return OutboxItem(kind=kind, subject=f"lead:{lead_id}", due_at=due, payload={"lead_id": str(lead_id)})
+
+
+CONTACT_FOLLOW_UP_CHAIN = {KIND_CONTACT_SLA: KIND_CONTACT_24H, KIND_CONTACT_24H: KIND_CONTACT_ESCALATION}
+
+
+def contact_follow_up_next(*, kind: str, lead: Lead) -> OutboxItem | None:
+    """The follow-up that comes after ``kind`` for ``lead`` (None after the last), for the
+    delivering handler to enqueue. Written whatever the lead's state: the next one checks
+    again when it is due, as every follow-up does."""
+    following = CONTACT_FOLLOW_UP_CHAIN.get(kind)
+    if following is None:
+        return None
+    return _contact_follow_up(following, lead_id=lead.pk, received_at=lead.created_at)
+
+
 def _effects(*, lead_id: uuid.UUID, now: datetime) -> list[OutboxItem]:
-    """What must follow every lead: assignment, the contact SLA, then (still not contacted a
-    day later) the advisor again and the managers."""
-    subject = f"lead:{lead_id}"
+    """What must follow every lead: assignment, and the first contact follow-up (which
+    brings the next ones, contact_follow_up_next)."""
     payload: dict[str, object] = {"lead_id": str(lead_id)}
-    return [
-        OutboxItem(kind=KIND_ASSIGN, subject=subject, due_at=now, payload=payload),
-        OutboxItem(
-            kind=KIND_CONTACT_SLA,
-            subject=subject,
-            due_at=business_time_add(now, settings.LEAD_CONTACT_SLA),
-            payload=payload,
-        ),
-        OutboxItem(kind=KIND_CONTACT_24H, subject=subject, due_at=now + DAY, payload=payload),
-        OutboxItem(
-            kind=KIND_CONTACT_ESCALATION,
-            subject=subject,
-            due_at=business_time_add(now + DAY, settings.LEAD_CONTACT_SLA),
-            payload=payload,
-        ),
-    ]
+    assign = OutboxItem(kind=KIND_ASSIGN, subject=f"lead:{lead_id}", due_at=now, payload=payload)
+    return [assign, _contact_follow_up(KIND_CONTACT_SLA, lead_id=lead_id, received_at=now)]
 
 
 _NEW_PERSON_SQL: dict[tuple[str, ...], str] = {}

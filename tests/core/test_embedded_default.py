@@ -118,9 +118,12 @@ from datetime import timedelta
 from django.utils import timezone
 from core.models import OutboxMessage
 from core.outbox import outbox_sweep
-result = outbox_sweep(now=timezone.now() + timedelta(days=365))
+totals = [0, 0, 0]
+for _ in range(3):  # the contact follow-ups: each one delivered writes the next
+    result = outbox_sweep(now=timezone.now() + timedelta(days=365))
+    totals = [totals[0] + result.sent, totals[1] + result.skipped, totals[2] + result.failed]
 errors = list(OutboxMessage.objects.exclude(last_error="").values_list("last_error", flat=True))
-print("RESULT", json.dumps([result.sent, result.skipped, result.failed, errors]))
+print("RESULT", json.dumps([*totals, errors]))
 """
 
 

@@ -1,5 +1,5 @@
 """The tables every lead writes to carry no index that nothing reads: each one is paid for
-on every INSERT of lead intake (a candidate, a lead and four outbox rows)."""
+on every INSERT of lead intake (a candidate, a lead and two outbox rows)."""
 
 import pytest
 from django.db import connection

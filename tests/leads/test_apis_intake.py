@@ -48,20 +48,23 @@ def test_it_accepts_a_lead_and_answers_201(partner):
     assert lead.raw_payload["email"] == "Taro.Yamada@Example.COM"
 
 
+def _outbox_due() -> dict[str, str]:
+    return {m.kind: timezone.localtime(m.due_at).isoformat() for m in OutboxMessage.objects.all()}
+
+
 def test_it_records_the_after_effects_in_the_same_transaction(partner):
     with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):  # a Tuesday
         partner.post(lead_body())
 
     lead = Lead.objects.get()
-    rows = {m.kind: m for m in OutboxMessage.objects.all()}
-    kinds = ["lead.assign", "lead.contact_sla", "lead.contact_24h", "lead.contact_escalation"]
-    assert {kind: row.payload for kind, row in rows.items()} == {k: {"lead_id": str(lead.id)} for k in kinds}
-    due = {kind: timezone.localtime(row.due_at).isoformat() for kind, row in rows.items()}
-    assert due == {
+    rows = OutboxMessage.objects.all()
+    assert {row.kind: row.payload for row in rows} == {
+        "lead.assign": {"lead_id": str(lead.id)},
+        "lead.contact_sla": {"lead_id": str(lead.id)},
+    }
+    assert _outbox_due() == {
         "lead.assign": "2026-11-24T10:00:00+09:00",
         "lead.contact_sla": "2026-11-24T12:00:00+09:00",  # two business hours later
-        "lead.contact_24h": "2026-11-25T10:00:00+09:00",
-        "lead.contact_escalation": "2026-11-25T12:00:00+09:00",  # then two business hours more
     }
 
 
@@ -456,7 +459,7 @@ def test_the_one_statement_intake_stores_what_the_orm_path_stores(partner, monke
             message, leave_out={"id", "key", "subject", "payload"}
         )
     assert outbox[f"lead:{fast.lead.id}"] == outbox[f"lead:{orm.lead.id}"]
-    assert len(outbox[f"lead:{fast.lead.id}"]) == 4
+    assert len(outbox[f"lead:{fast.lead.id}"]) == 2
 
 
 # The view checks a valid body with plain code (leads.serializers.lead_create_input_quick)
@@ -601,7 +604,7 @@ def test_the_quick_check_accepts_nothing_the_serializer_rejects(overrides):
 def test_a_new_person_costs_two_statements_and_a_known_one_the_general_path(
     partner, django_assert_num_queries
 ):
-    # 1 API key + partner (a prepared statement); 2 the candidate, the lead and its four
+    # 1 API key + partner (a prepared statement); 2 the candidate, the lead and its two
     # outbox rows in one statement, committed on its own (no BEGIN/COMMIT around it).
     with django_assert_num_queries(2):
         first = partner.post(lead_body(email="known@example.com"))
@@ -612,7 +615,7 @@ def test_a_new_person_costs_two_statements_and_a_known_one_the_general_path(
         again = partner.post(lead_body(email="known@example.com"))
     assert (again.status_code, again.json()["existing_candidate"]) == (201, True)
     assert Candidate.objects.count() == 1
-    assert OutboxMessage.objects.count() == 8
+    assert OutboxMessage.objects.count() == 4
 
 
 @pytest.mark.parametrize(

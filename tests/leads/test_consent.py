@@ -52,14 +52,14 @@ def test_withdrawal_closes_the_candidate_and_the_partner_reads_closed(partner, a
     candidate = lead.candidate
     assert partner.get(f"/api/v1/leads/{lead.pk}/").json()["status"] == "received"
     pending = OutboxMessage.objects.filter(subject=f"lead:{lead.pk}", state="pending")
-    assert pending.count() == 4  # assignment, contact SLA, 24 h follow-up, escalation
+    assert pending.count() == 2  # assignment, contact SLA (which brings the later follow-ups)
 
     with time_machine.travel("2026-11-25T10:00:00+09:00", tick=False):
         done = candidate_withdraw_consent(candidate_id=candidate.pk, by=advisor, channel="admin")
 
     candidate.refresh_from_db()
     assert done.already is False
-    assert done.cancelled == {"leads": 4, "bookings": 0}
+    assert done.cancelled == {"leads": 2, "bookings": 0}
     assert candidate.consent_withdrawn_at == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
     assert (candidate.is_closed, candidate.closed_reason, candidate.partner_status) == (
         True,

@@ -8,6 +8,7 @@ import time_machine
 from celery.contrib.testing.worker import start_worker
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.utils import timezone
 
 from accounts.models import Groups
 from accounts.services import staff_user_create
@@ -15,7 +16,7 @@ from config.celery import app
 from core.models import OutboxMessage
 from core.outbox import outbox_sweep
 from core.tasks import outbox_sweep_task
-from leads.models import Candidate, FollowUpTask
+from leads.models import Candidate, FollowUpTask, Lead
 from leads.services.pipeline import candidate_call_log
 from tests.leads.conftest import lead_body
 
@@ -152,8 +153,6 @@ def test_a_dead_broker_neither_fails_nor_loses_a_lead(partner, advisors, broker_
     assert set(OutboxMessage.objects.values_list("kind", "state")) == {
         ("lead.assign", "pending"),
         ("lead.contact_sla", "pending"),
-        ("lead.contact_24h", "pending"),
-        ("lead.contact_escalation", "pending"),
     }
     assert Candidate.objects.get().advisor is None
 
@@ -203,6 +202,27 @@ def test_a_lead_still_uncontacted_a_day_later_reminds_the_advisor_then_the_manag
     ]
 
 
+def _due() -> dict[str, str]:
+    return {m.kind: timezone.localtime(m.due_at).isoformat() for m in OutboxMessage.objects.all()}
+
+
+def test_each_contact_follow_up_delivered_writes_the_next(partner, advisors):
+    with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):  # a Tuesday
+        partner.post(lead_body())
+        outbox_sweep()  # assignment
+    with time_machine.travel("2026-11-24T12:00:00+09:00", tick=False):
+        assert str(outbox_sweep()) == "sent=1 skipped=0 failed=0"  # the contact SLA
+
+    assert _due()["lead.contact_24h"] == "2026-11-25T10:00:00+09:00"  # 24 h after the lead
+    assert "lead.contact_escalation" not in _due()
+    with time_machine.travel("2026-11-25T10:00:00+09:00", tick=False):
+        assert str(outbox_sweep()) == "sent=1 skipped=0 failed=0"  # 24 h (to the advisor)
+
+    # Then two business hours more, to the managers.
+    assert _due()["lead.contact_escalation"] == "2026-11-25T12:00:00+09:00"
+    assert OutboxMessage.objects.filter(subject=f"lead:{Lead.objects.get().pk}").count() == 4
+
+
 def test_a_contacted_lead_is_neither_reminded_nor_escalated_later(partner, advisors):
     with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):
         partner.post(lead_body())
@@ -210,7 +230,13 @@ def test_a_contacted_lead_is_neither_reminded_nor_escalated_later(partner, advis
         candidate_call_log(candidate_id=Candidate.objects.get().pk, outcome="reached", by=None)
     mail.outbox.clear()
     with time_machine.travel("2026-11-26T10:00:00+09:00", tick=False):
-        assert str(outbox_sweep()) == "sent=0 skipped=3 failed=0"
+        # The contact SLA, the 24 h follow-up it writes, the escalation that one writes.
+        assert [str(outbox_sweep()) for _ in range(4)] == [
+            "sent=0 skipped=1 failed=0",
+            "sent=0 skipped=1 failed=0",
+            "sent=0 skipped=1 failed=0",
+            "sent=0 skipped=0 failed=0",
+        ]
 
     assert mail.outbox == []
     assert FollowUpTask.objects.count() == 0
