@@ -90,6 +90,10 @@ def _prepared(f: Field[Any, Any], value: Any, connection: BaseDatabaseWrapper) -
     rule = _UNCHANGED.get(f)
     if rule is None:
         rule = _UNCHANGED[f] = _unchanged_rule(f, connection)
+    return _prepared_by(rule, f, value, connection)
+
+
+def _prepared_by(rule: _Rule, f: Field[Any, Any], value: Any, connection: BaseDatabaseWrapper) -> Any:
     anything, types, aware_datetime = rule
     if (
         anything
@@ -100,14 +104,18 @@ def _prepared(f: Field[Any, Any], value: Any, connection: BaseDatabaseWrapper) -
     return f.get_db_prep_save(value, connection=connection)
 
 
+# One column of a template: (column, field, its _Rule).
+_Column = tuple[str, Field[Any, Any], _Rule]
+
+
 @dataclass(frozen=True)
 class _Template:
     table: str
     columns: str
     static: dict[str, Any]  # column -> prepared default, the same for every row
-    dynamic: list[tuple[str, Field[Any, Any]]]  # callable defaults (list, dict, uuid4, ...)
-    stamped: list[tuple[str, Field[Any, Any]]]  # auto_now / auto_now_add
-    fields: dict[str, Field[Any, Any]]  # attname -> field
+    dynamic: list[_Column]  # callable defaults (list, dict, uuid4, ...)
+    stamped: list[tuple[_Column, bool]]  # auto_now / auto_now_add, (column, a DateTimeField)
+    fields: dict[str, _Column]  # by attname
 
 
 _TEMPLATES: dict[tuple[type[Model], str], _Template] = {}
@@ -120,15 +128,17 @@ def _template(model: type[Model], using: str) -> _Template:
         meta = model._meta
         static: dict[str, Any] = {}
         dynamic, stamped, columns = [], [], []
+        fields: dict[str, _Column] = {}
         for f in meta.local_concrete_fields:
+            column = cast(str, f.column)
+            fields[f.attname] = (column, f, _unchanged_rule(f, connection))
             if f.generated or f is meta.auto_field or isinstance(f.get_default(), DatabaseDefault):
                 continue  # left to the database, as Model() then save() leaves them
-            column = cast(str, f.column)
             columns.append(column)
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                stamped.append((column, f))
+                stamped.append((fields[f.attname], isinstance(f, DateTimeField)))
             elif f.has_default() and callable(f.default):
-                dynamic.append((column, f))
+                dynamic.append(fields[f.attname])
             else:
                 static[column] = _prepared(f, f.get_default(), connection)
         template = _TEMPLATES[(model, using)] = _Template(
@@ -137,7 +147,7 @@ def _template(model: type[Model], using: str) -> _Template:
             static=static,
             dynamic=dynamic,
             stamped=stamped,
-            fields={f.attname: f for f in meta.local_concrete_fields},
+            fields=fields,
         )
     return template
 
@@ -150,18 +160,19 @@ def json_row_new(model: type[Model], values: dict[str, Any], *, using: str = DEF
     and database defaults are left to the database."""
     connection = connections[using]
     template = _template(model, using)
-    row = dict(template.static)
-    for column, f in template.dynamic:
-        row[column] = _prepared(f, f.get_default(), connection)
+    row = template.static.copy()
+    for column, f, rule in template.dynamic:
+        row[column] = _prepared_by(rule, f, f.get_default(), connection)
     if template.stamped:
         now = timezone.now()
-        for column, f in template.stamped:
+        for (column, f, rule), is_datetime in template.stamped:
             # DateField.pre_save takes date.today(), so does this
-            stamp = now if isinstance(f, DateTimeField) else date.today()  # noqa: DTZ011
-            row[column] = _prepared(f, stamp, connection)
+            stamp = now if is_datetime else date.today()  # noqa: DTZ011
+            row[column] = _prepared_by(rule, f, stamp, connection)
+    fields = template.fields
     for attname, value in values.items():
-        f = template.fields[attname]
-        row[cast(str, f.column)] = _prepared(f, value, connection)
+        column, f, rule = fields[attname]
+        row[column] = _prepared_by(rule, f, value, connection)
     return JsonRow(template.table, template.columns, row)
 
 
