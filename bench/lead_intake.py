@@ -402,8 +402,9 @@ def machine() -> dict[str, str]:
 
 HEADER = (
     "| target | requests | errors (non-2xx) | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) "
-    "| throughput vs naive | server CPU (ms/req) | others' CPU (% of machine) |\n"
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    "| throughput vs naive | server CPU (ms/req) | client CPU (ms/req) | others' CPU (% of machine) "
+    "| machine busy (%) |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 )
 
 
@@ -420,7 +421,14 @@ def report(results: dict[str, Sample], baseline: str) -> str:
         # Everything the machine did besides our server and client: PostgreSQL's background
         # processes, Redis, and other people's work on a shared box.
         others = (sample.cpu.machine - sample.cpu.server - sample.cpu.client) / (sample.elapsed * NCPU)
-        cells += [f"{sample.cpu.server / sample.requests * 1000:.2f}", f"{max(others, 0.0) * 100:.0f}"]
+        cells += [
+            f"{sample.cpu.server / sample.requests * 1000:.2f}",
+            f"{sample.cpu.client / sample.requests * 1000:.2f}",
+        ]
+        cells += [
+            f"{max(others, 0.0) * 100:.0f}",
+            f"{sample.cpu.machine / (sample.elapsed * NCPU) * 100:.0f}",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -233,11 +233,24 @@ def main() -> None:
     parser.add_argument(
         "--save", help="also write the raw cProfile stats to this file (for pstats, snakeviz)"
     )
+    parser.add_argument(
+        "--sql",
+        action="append",
+        default=[],
+        help="a statement to run on the bench database before measuring, e.g. to weigh an index by "
+        "dropping it (repeatable)",
+    )
     args = parser.parse_args()
     setup = argparse.Namespace(
         database_url=DEFAULT_DATABASE_URL, redis_url=DEFAULT_REDIS_URL, broker_url=DEFAULT_BROKER_URL
     )
     key = prepare(setup)
+    if args.sql:
+        import psycopg
+
+        with psycopg.connect(DEFAULT_DATABASE_URL, autocommit=True) as conn:
+            for statement in args.sql:
+                conn.execute(statement)
     os.environ.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=DEFAULT_DATABASE_URL,
