@@ -57,6 +57,7 @@ PIPELINE_FIELDS = (
     "partner_status",
     "partner_status_changed_at",
     "credited_lead",
+    "merged_into",
     "last_contacted_at",
 )
 

@@ -132,6 +132,18 @@ class Candidate(TimestampedModel):
         _("partner status"), max_length=20, choices=PartnerStatus.choices, default=PartnerStatus.RECEIVED
     )
     partner_status_changed_at = models.DateTimeField(_("partner status changed at"))
+    # Set on the duplicate when two records of one person are merged (leads.services.merge):
+    # it keeps its own contacts, so lead intake follows this to the record kept.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,  # candidate_merged_into_idx, over the few merged rows only
+        related_name="merged_from",
+        verbose_name=_("merged into"),
+    )
     credited_lead = models.ForeignKey(
         "Lead",
         on_delete=models.SET_NULL,
@@ -222,6 +234,11 @@ class Candidate(TimestampedModel):
             # Possible duplicates: same reading and birth date (selectors_workspace).
             models.Index(
                 fields=["family_name_kana", "given_name_kana", "birth_date"], name="candidate_dup_idx"
+            ),
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="candidate_merged_into_idx",
             ),
         ]
 

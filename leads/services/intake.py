@@ -81,6 +81,8 @@ _ABSORBED_LISTS = ("desired_roles", "certifications")
 
 
 def _candidate_for_update(*, email: str | None, phone: str | None) -> Candidate | None:
+    """The known person with this email or phone, locked; a record merged into another is
+    followed to the one kept (the lead belongs to the person, not to a closed duplicate)."""
     match = Q()
     if email:
         match |= Q(email=email)
@@ -88,14 +90,17 @@ def _candidate_for_update(*, email: str | None, phone: str | None) -> Candidate 
         match |= Q(phone=phone)
     # An email match wins over a phone match when they point at two different people.
     email_first = Case(When(email=email, then=Value(0)), default=Value(1), output_field=IntegerField())
-    return (
+    candidates = (
         Candidate.objects.select_for_update(of=("self",))
         .select_related("credited_lead")
-        .only(*_ABSORBED, *_ABSORBED_LISTS, "partner_status", "credited_lead__created_at")
-        .filter(match)
-        .order_by(email_first)
-        .first()
+        .only(*_ABSORBED, *_ABSORBED_LISTS, "partner_status", "merged_into", "credited_lead__created_at")
     )
+    found = candidates.filter(match).order_by(email_first).first()
+    for _step in range(10):  # merge keeps the way one step long; a bound, not a loop forever
+        if found is None or found.merged_into_id is None:
+            break
+        found = candidates.filter(pk=found.merged_into_id).first()
+    return found
 
 
 def _merge(existing: list[str], new: list[str]) -> list[str]:

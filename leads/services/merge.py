@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -88,6 +89,10 @@ def candidate_merge(*, keep_id: uuid.UUID, duplicate_id: uuid.UUID, by: User | N
         data={"from": str(duplicate.pk), **{k: v for k, v in moved.items() if v}},
     )
     candidate_close(candidate_id=duplicate.pk, reason=Candidate.ClosedReason.DUPLICATE, by=by)
+    # The duplicate keeps its contacts (each is unique to one record): a later lead with them
+    # finds it, and intake follows merged_into to `keep`. Records merged into the duplicate
+    # before now point at `keep` too, so the way is always one step.
+    Candidate.objects.filter(Q(pk=duplicate.pk) | Q(merged_into=duplicate)).update(merged_into=keep)
     timeline_record(
         candidate_id=duplicate.pk, kind=TimelineEvent.Kind.MERGED, by=by, data={"into": str(keep.pk)}
     )

@@ -91,6 +91,11 @@ def person_find(*, email: str | None = None, phone: str | None = None) -> Candid
             .order_by("created_at")
             .first()
         )
+    if found is not None and found.merged_into_id is not None:
+        # A merged-away duplicate: the person is the record it was merged into, whose data
+        # (and export and erasure) covers the duplicate's own (merged_records).
+        kept = live.filter(pk=found.merged_into_id).first()
+        found = kept or found
     return found
 
 
@@ -121,7 +126,7 @@ def _display_name(user: User | None) -> str | None:
 PROFILE_EXPORT = tuple(
     field.name
     for field in Candidate._meta.concrete_fields
-    if field.name not in {"advisor", "credited_lead", "erased_at"}
+    if field.name not in {"advisor", "credited_lead", "merged_into", "erased_at"}
 )
 LEAD_EXPORT = (
     "id",
@@ -198,6 +203,12 @@ def person_export(*, candidate: Candidate) -> dict[str, Any]:
     }
     for name, exporter in PRIVACY_EXPORTERS.items():
         export[name] = exporter(candidate)
+    # Records of the same person merged into this one: their leads, history and the rest
+    # were moved here; what stays on them is the profile they were created with.
+    export["merged_records"] = [
+        _fields(duplicate, PROFILE_EXPORT)
+        for duplicate in Candidate.objects.filter(merged_into=candidate).order_by("created_at")
+    ]
     return export
 
 
@@ -218,6 +229,7 @@ CANDIDATE_KEEP = frozenset(
         "partner_status",
         "partner_status_changed_at",
         "credited_lead",
+        "merged_into",  # which record of the person it was merged into: no personal data
         "last_contacted_at",
         "consent_withdrawn_at",  # a consent fact, like the leads' own: no message, ever
         "erased_at",
@@ -381,7 +393,7 @@ def person_erase(
         channel=channel or (Channel.ADMIN if by is not None else Channel.COMMAND),
         at=now,
     )
-    return ErasureRecord.objects.create(
+    record = ErasureRecord.objects.create(
         candidate_id=locked.pk,
         erased_at=now,
         erased_by=by,
@@ -389,3 +401,8 @@ def person_erase(
         kind=ErasureRecord.Kind(kind),
         counts=counts,
     )
+    # The records merged into this one are the same person: they still hold the contacts and
+    # names they were created with. Each is erased the same way, with its own record.
+    for duplicate in Candidate.objects.filter(merged_into=locked.pk, erased_at__isnull=True):
+        person_erase(candidate=duplicate, requested_by=requested_by, by=by, kind=kind, channel=channel)
+    return record

@@ -2,6 +2,7 @@
 actions, and a scan of every table for what must be gone."""
 
 import json
+import uuid
 from datetime import timedelta
 from io import StringIO
 from typing import Any
@@ -30,6 +31,7 @@ from leads.models import (
 )
 from leads.services import privacy
 from leads.services.followups import followup_task_create
+from leads.services.merge import candidate_merge
 from leads.services.pipeline import candidate_call_log, candidate_close, candidate_stage_change
 from tests.leads.conftest import lead_body
 from tests.roles.factories import JobPostingFactory
@@ -195,7 +197,9 @@ def test_it_exports_everything_about_the_person_and_nothing_of_anyone_else(peopl
     assert exported["profile"]["phone"] == "+819011112222"
     assert exported["profile"]["advisor"] == "担当アドバイザー"
     # Every column of the candidate is disclosed, including ones added after this test.
-    columns = {f.name for f in Candidate._meta.concrete_fields} - {"advisor", "credited_lead", "erased_at"}
+    columns = {f.name for f in Candidate._meta.concrete_fields} - {
+        *("advisor", "credited_lead", "merged_into", "erased_at")
+    }
     assert columns <= set(exported["profile"])
     first, second = exported["leads"]
     assert first["partner"] == {"slug": "career-media", "name": "Career-Media"}
@@ -361,6 +365,46 @@ def test_erasing_twice_is_harmless(people):
     assert again.pk == first.pk
     assert ErasureRecord.objects.count() == 1
     assert (people.updated_at, people.erased_at, people.closed_reason) == snapshot
+
+
+def _merged_twin(people: Candidate, advisor: Any) -> Candidate:
+    """A second record of Ichiro (another email, made later), merged into the first."""
+    twin = Candidate.objects.get(pk=people.pk)
+    twin.pk = None
+    twin.__dict__.update(id=uuid.uuid4(), email="ichiro.private@example.com", phone=None, credited_lead=None)
+    twin.save(force_insert=True)
+    candidate_merge(keep_id=people.pk, duplicate_id=twin.pk, by=advisor)
+    twin.refresh_from_db()
+    return twin
+
+
+def test_a_merged_persons_export_covers_both_records_whichever_contact_is_given(people, advisor):
+    twin = _merged_twin(people, advisor)
+
+    by_twin = _export(email="ichiro.private@example.com")
+    by_kept = _export(email="ichiro.suzuki@example.com")
+
+    for exported in (by_twin, by_kept):
+        assert exported["profile"]["id"] == str(people.pk)
+        assert [r["id"] for r in exported["merged_records"]] == [str(twin.pk)]
+        assert exported["merged_records"][0]["email"] == "ichiro.private@example.com"
+
+
+def test_erasing_a_merged_person_erases_every_record_of_them(people, advisor):
+    twin = _merged_twin(people, advisor)
+
+    printed = _erase(email="ichiro.private@example.com", requested_by="本人からの請求")
+
+    assert printed.splitlines()[:2] == [
+        f"Erased the personal data of candidate {people.pk}.",
+        f"Also erased candidate {twin.pk}, a record of the same person merged into it.",
+    ]
+
+    assert set(ErasureRecord.objects.values_list("candidate_id", flat=True)) == {people.pk, twin.pk}
+    assert _tables_containing("ichiro.private") == []
+    twin.refresh_from_db()
+    assert twin.erased_at is not None
+    assert (twin.closed_reason, twin.merged_into_id) == ("duplicate", people.pk)
 
 
 def test_registered_erasers_run_in_the_erasure_and_are_counted(people, monkeypatch):

@@ -2,6 +2,7 @@
 filters, actions, query budget) and who may change what."""
 
 import csv
+import importlib
 import io
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -17,12 +18,14 @@ from django.utils import timezone
 
 from accounts.models import Groups
 from accounts.services import staff_user_create
-from leads.models import Candidate, CandidateCertification, FollowUpTask, Partner, TimelineEvent
+from leads.models import Candidate, CandidateCertification, FollowUpTask, Lead, Partner, TimelineEvent
 from leads.services.followups import followup_task_create
 from leads.services.intake import LeadInput, lead_ingest
+from leads.services.merge import candidate_merge
 from leads.services.partners import api_key_issue, partner_create
 from leads.services.pipeline import candidate_call_log, candidate_close
 from roles.models import Certification, Role
+from tests.leads.conftest import lead_body
 from tests.leads.helpers_admin import messages_of
 
 pytestmark = pytest.mark.django_db
@@ -633,6 +636,53 @@ def test_merging_moves_everything_onto_the_oldest_and_closes_the_other(manager):
 
     again = _action(client, "merge_duplicates", other, keep)
     assert messages_of(again) == [f"{other} has already been merged."]
+
+
+def test_a_later_lead_with_a_merged_duplicates_contacts_goes_to_the_kept_candidate(manager, partner):
+    twin = {"family_name_kana": "タナカ", "given_name_kana": "ユイ", "birth_date": date(1999, 5, 5)}
+    keep = _candidate(email="yui@example.com", **twin)
+    other = _candidate(email="yui.work@example.com", phone="+819011110000", **twin)
+    client = _login(manager)
+    _action(client, "merge_duplicates", other, keep)
+    other.refresh_from_db()
+    assert (other.merged_into_id, other.email) == (keep.pk, "yui.work@example.com")  # it keeps its contacts
+    # The duplicate's page links to the record kept.
+    page = client.get(f"{CANDIDATES}{other.pk}/change/").content.decode()
+    assert f'<a href="{CANDIDATES}{keep.pk}/change/">{keep}</a>' in page
+
+    by_email = partner.post(lead_body(email="yui.work@example.com", phone=None))
+    by_phone = partner.post(lead_body(email=None, phone="090-1111-0000"))
+
+    assert [r.status_code for r in (by_email, by_phone)] == [201, 201]
+    assert [r.json()["existing_candidate"] for r in (by_email, by_phone)] == [True, True]
+    # The partner's status is the kept candidate's, not the duplicate's "closed".
+    assert [r.json()["status"] for r in (by_email, by_phone)] == ["received", "received"]
+    for response in (by_email, by_phone):
+        assert Lead.objects.get(pk=response.json()["id"]).candidate_id == keep.pk
+    assert Candidate.objects.filter(is_closed=True).get() == other
+
+
+def test_merging_a_kept_candidate_again_keeps_the_way_one_step_long(manager):
+    twin = {"family_name_kana": "タナカ", "given_name_kana": "ユイ", "birth_date": date(1999, 5, 5)}
+    first, second, third = (_candidate(**twin) for _ in range(3))
+    candidate_merge(keep_id=second.pk, duplicate_id=first.pk, by=manager)
+    candidate_merge(keep_id=third.pk, duplicate_id=second.pk, by=manager)
+
+    merged = dict(Candidate.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into"))
+    assert merged == {first.pk: third.pk, second.pk: third.pk}
+
+
+def test_the_migration_fills_merged_into_from_the_timeline_of_earlier_merges(manager):
+    twin = {"family_name_kana": "タナカ", "given_name_kana": "ユイ", "birth_date": date(1999, 5, 5)}
+    first, second, third = (_candidate(**twin) for _ in range(3))
+    candidate_merge(keep_id=second.pk, duplicate_id=first.pk, by=manager)
+    candidate_merge(keep_id=third.pk, duplicate_id=second.pk, by=manager)
+    Candidate.objects.update(merged_into=None)  # as before the migration
+
+    importlib.import_module("leads.migrations.0016_candidate_merged_into").backfill(apps, None)
+
+    merged = dict(Candidate.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into"))
+    assert merged == {first.pk: third.pk, second.pk: third.pk}
 
 
 def test_merging_refuses_people_who_differ(manager):

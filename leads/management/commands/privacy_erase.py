@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from core.business_time import BUSINESS_TZ
 from leads.management.commands.privacy_export import add_person_arguments
+from leads.models import Candidate
 from leads.services.audit import Channel
 from leads.services.privacy import person_erase, person_find
 
@@ -41,5 +42,7 @@ class Command(BaseCommand):
             candidate=candidate, requested_by=requested_by, by=None, channel=Channel.COMMAND
         )
         self.stdout.write(f"Erased the personal data of candidate {record.candidate_id}.")
+        for merged in Candidate.objects.filter(merged_into=record.candidate_id).values_list("pk", flat=True):
+            self.stdout.write(f"Also erased candidate {merged}, a record of the same person merged into it.")
         for name, count in record.counts.items():
             self.stdout.write(f"{name}={count}")
