@@ -122,7 +122,7 @@ def seed(count: int) -> None:
                 kind=KIND_REMINDER,
                 subject=booking_subject(booking_id),
                 due_at=far,
-                payload={"booking_id": str(booking_id), "start": start.isoformat()},
+                payload={"booking_id": str(booking_id), "start": start.isoformat(), "offset": 3600},
                 variant="3600s",
             )
             rows.append(

@@ -12,7 +12,7 @@ The bookings also count as a candidate's activity for the quiet-candidate follow
 (registered at the bottom)."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from django.db import connection
@@ -22,7 +22,13 @@ from django.utils.dates import WEEKDAYS_ABBR
 
 from consultations.calendar import booking_ics
 from consultations.models import Booking, ConsultationKind, ConsultationMode
-from consultations.services.bookings import KIND_CANCELLED, KIND_CONFIRMATION, KIND_REMINDER, KIND_RESCHEDULED
+from consultations.services.bookings import (
+    KIND_CANCELLED,
+    KIND_CONFIRMATION,
+    KIND_REMINDER,
+    KIND_RESCHEDULED,
+    reminder_superseded_at,
+)
 from consultations.tokens import manage_token_rebuild, manage_url_for
 from core.business_time import BUSINESS_TZ
 from core.channels import Attachment
@@ -173,13 +179,19 @@ def booking_reminder_send(message: OutboxMessage) -> Outcome:
     written_for = datetime.fromisoformat(str(message.payload["start"]))
     if booking.status != Booking.Status.BOOKED or booking.start_at != written_for:
         return Outcome.SKIPPED
+    offset = message.payload.get("offset")  # rows written before it was recorded have none
+    deadline = (
+        booking.start_at
+        if offset is None
+        else reminder_superseded_at(start=booking.start_at, offset=timedelta(seconds=int(str(offset))))
+    )
     return candidate_message_send(
         message=message,
         candidate=booking.candidate,
         template="consultations/booking_reminder",
         context=_context(booking, _manage_url(booking)),
         language=booking.language,
-        deadline=booking.start_at,
+        deadline=deadline,
     )
 
 

@@ -24,7 +24,7 @@ them moot.
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -160,13 +160,30 @@ def _schedule_reminders(booking: Booking, *, now: datetime) -> None:
                 kind=KIND_REMINDER,
                 subject=booking_subject(booking.pk),
                 due_at=due,
-                payload={"booking_id": str(booking.pk), "start": booking.start_at.isoformat()},
+                payload={
+                    "booking_id": str(booking.pk),
+                    "start": booking.start_at.isoformat(),
+                    "offset": int(offset.total_seconds()),
+                },
                 version=booking.sequence + 1,
                 variant=f"{int(offset.total_seconds())}s",
             )
         )
     items.append(post_consultation_item(booking=booking, subject=booking_subject(booking.pk)))
     outbox_enqueue(items=items)
+
+
+def reminder_superseded_at(*, start: datetime, offset: timedelta) -> datetime:
+    """When the reminder ``offset`` before ``start`` is no longer worth sending: when the
+    next, shorter reminder goes (as _schedule_reminders writes it), or else at the start. A
+    24 h reminder found late (a sweep that was down) is not sent after the 1 h one is due:
+    one reminder then, not two within minutes."""
+    shorter = [other for other in settings.CONSULTATION_REMINDER_OFFSETS if other < offset]
+    if shorter:
+        at = candidate_delivery_time(due=start - max(shorter), deadline=start)
+        if at is not None:
+            return at
+    return start
 
 
 def _candidate_locked(candidate_id: uuid.UUID) -> Candidate:

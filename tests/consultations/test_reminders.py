@@ -12,7 +12,9 @@ from django.utils import translation
 from consultations.models import Booking
 from consultations.outbox_handlers import booking_reminder_send
 from consultations.services import booking_cancel, booking_reschedule
+from consultations.services.bookings import reminder_superseded_at
 from core.channels.sms import outbox as sms_outbox
+from core.knobs import parse_quiet_hours
 from core.models import OutboxMessage
 from core.outbox import Outcome, outbox_sweep
 from core.quiet_hours import candidate_delivery_time
@@ -95,8 +97,9 @@ def test_a_moved_booking_is_reminded_of_its_new_time_only(booked):
         ("2026-11-24T05:00:00+00:00", "pending"),  # 24 h before Wednesday 14:00
         ("2026-11-25T04:00:00+00:00", "pending"),
     ]
-    with time_machine.travel("2026-11-25T13:00:00+09:00", tick=False):
-        outbox_sweep()
+    for moment in ("2026-11-24T14:00:00+09:00", "2026-11-25T13:00:00+09:00"):
+        with time_machine.travel(moment, tick=False):
+            outbox_sweep()
     assert [m.subject for m in _reminder_mails()] == [
         "【リマインド】2026-11-25 14:00 のキャリア相談",
         "【リマインド】2026-11-25 14:00 のキャリア相談",
@@ -109,6 +112,44 @@ def test_a_reminder_found_late_is_expired_not_sent(booked):
 
     assert _reminder_mails() == []
     assert {state for _, state in _reminders()} == {"expired"}
+
+
+def test_a_24h_reminder_found_after_the_1h_one_is_due_gives_way_to_it(booked):
+    # The sweep was down from Monday morning: at Tuesday 09:00 both are due; one reminder goes.
+    with time_machine.travel("2026-11-24T09:00:00+09:00", tick=False):
+        outbox_sweep()
+
+    assert _reminders() == [
+        ("2026-11-23T01:00:00+00:00", "expired"),
+        ("2026-11-24T00:00:00+00:00", "sent"),
+    ]
+    assert len(_reminder_mails()) == 1
+
+
+def test_a_24h_reminder_found_late_but_before_the_1h_one_still_goes(booked):
+    with time_machine.travel("2026-11-24T08:59:00+09:00", tick=False):
+        outbox_sweep()
+
+    assert _reminders() == [
+        ("2026-11-23T01:00:00+00:00", "sent"),
+        ("2026-11-24T00:00:00+00:00", "pending"),
+    ]
+
+
+@override_settings(CANDIDATE_QUIET_HOURS=None)
+def test_the_next_reminder_is_when_it_would_really_go_not_just_its_offset():
+    start = _jst("2026-11-24T10:00:00+09:00")
+    with override_settings(CONSULTATION_REMINDER_OFFSETS=(timedelta(hours=24), timedelta(hours=1))):
+        nine = _jst("2026-11-24T09:00:00+09:00")
+        assert reminder_superseded_at(start=start, offset=timedelta(hours=24)) == nine
+        assert reminder_superseded_at(start=start, offset=timedelta(hours=1)) == start  # the last one
+    with override_settings(
+        CONSULTATION_REMINDER_OFFSETS=(timedelta(hours=24), timedelta(hours=3)),
+        CANDIDATE_QUIET_HOURS=parse_quiet_hours("CANDIDATE_QUIET_HOURS", "21:00-08:00"),
+    ):
+        # 3 h before a 10:00 start is 07:00, in quiet hours: that one goes at 08:00.
+        eight = _jst("2026-11-24T08:00:00+09:00")
+        assert reminder_superseded_at(start=start, offset=timedelta(hours=24)) == eight
 
 
 @override_settings(CONSULTATION_REMINDER_OFFSETS=(timedelta(hours=13),))
