@@ -36,6 +36,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.db import prepared_cursor
 from core.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -207,7 +208,8 @@ def _mark_sent(message: OutboxMessage, token: uuid.UUID) -> None:
     # stores UUIDs as hex text and cannot bind a uuid.UUID itself.
     now = _SENT_AT.get_db_prep_value(timezone.now(), connection)
     lease = _LEASE_TOKEN.get_db_prep_value(token, connection)
-    with connection.cursor() as cursor:
+    # On PostgreSQL a prepared statement: parsed and planned once per connection, not per row.
+    with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
         cursor.execute(_MARK_SENT, [OutboxMessage.State.SENT.value, now, now, message.pk, lease])
         updated = cursor.rowcount
     if not updated:
