@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from core.db import prepared_cursor
 from core.models import IdempotencyRecord
 
 RETENTION = timedelta(hours=24)
@@ -78,7 +79,8 @@ def _upsert(*, scope: str, key: str, request_hash: str, now: datetime) -> Claim:
         "expired": now - RETENTION,
         "abandoned": now - IN_FLIGHT_TTL,
     }
-    with connection.cursor() as cursor:
+    # Every request with a key runs it: prepared on PostgreSQL (parsed and planned once).
+    with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
         cursor.execute(sql, params)
         record_id, claim, stored_hash, status, body = cursor.fetchone()
     return _claim(record_id, claim, stored_hash, status, body, mine=mine)

@@ -1,7 +1,6 @@
 from collections.abc import Iterable
 from typing import Any, cast
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -40,7 +39,7 @@ from leads.serializers import (
     PartnerStatsQuerySerializer,
     lead_create_input_quick,
 )
-from leads.services.intake import LeadAlreadyReceived, LeadInput, lead_ingest
+from leads.services.intake import Answer, IntakeResult, LeadAlreadyReceived, LeadInput, lead_ingest
 from leads.throttling import PartnerRateThrottle
 from leads.tokens import booking_token_for, booking_url_for
 
@@ -192,20 +191,19 @@ class LeadCollectionApi(PartnerApi):
 
     def _ingest(self, data: LeadInput, claim: Claim | None = None) -> Response:
         partner = self.partner
+
+        def body_for(result: IntakeResult) -> dict[str, Any]:
+            return _created_body(
+                lead=result.lead, status=result.status, existing_candidate=result.existing_candidate
+            )
+
         try:
-            if claim is None:  # lead_ingest is atomic on its own: a new person is one statement
-                result = lead_ingest(partner=partner, data=data)
-                body = _created_body(
-                    lead=result.lead, status=result.status, existing_candidate=result.existing_candidate
-                )
-            else:  # the response is stored on the key in the lead's own transaction
-                with transaction.atomic():
-                    result = lead_ingest(partner=partner, data=data)
-                    body = _created_body(
-                        lead=result.lead, status=result.status, existing_candidate=result.existing_candidate
-                    )
-                    idempotency_complete(claim=claim, status=201, body=body)
-            return Response(body, status=201)
+            # lead_ingest is atomic on its own (a new person is one statement); a claim's
+            # response is stored with the lead, in that statement or transaction.
+            if claim is None:
+                return Response(body_for(lead_ingest(partner=partner, data=data)), status=201)
+            result = lead_ingest(partner=partner, data=data, answer=Answer(claim=claim, body=body_for))
+            return Response(result.answer, status=201)
         except LeadAlreadyReceived:
             existing = lead_get_by_external_id(partner=partner, external_id=data.external_id or "")
             if existing is None:  # pragma: no cover - the conflicting lead vanished meanwhile

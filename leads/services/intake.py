@@ -11,8 +11,9 @@ is marked sent).
 """
 
 import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,8 @@ from django.utils import timezone
 
 from core.business_time import business_time_add
 from core.db import JsonRow, insert_or_ignore, json_dumps, json_row_new, prepared_cursor
-from core.models import OutboxMessage
+from core.idempotency import Claim, idempotency_complete
+from core.models import IdempotencyRecord, OutboxMessage
 from core.outbox import OutboxItem, outbox_enqueue
 from core.tasks import outbox_kick_on_commit
 from leads.models import Candidate, Lead, Partner
@@ -68,6 +70,16 @@ class IntakeResult:
     lead: Lead
     existing_candidate: bool
     status: str
+    answer: dict[str, Any] | None = None  # the response stored on the idempotency claim
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response to store on an idempotency claim (core.idempotency) together with the lead,
+    atomically: ``body`` builds it from the result, once; it is stored with status 201."""
+
+    claim: Claim
+    body: Callable[[IntakeResult], dict[str, Any]]
 
 
 class LeadAlreadyReceived(Exception):
@@ -241,11 +253,16 @@ def _effects(*, lead_id: uuid.UUID, now: datetime) -> list[OutboxItem]:
     return [assign, _contact_follow_up(KIND_CONTACT_SLA, lead_id=lead_id, received_at=now)]
 
 
-_NEW_PERSON_SQL: dict[tuple[str, ...], str] = {}
+_NEW_PERSON_SQL: dict[tuple[object, ...], str] = {}
+_ANSWERED = f"""
+            , answered AS (
+                UPDATE {IdempotencyRecord._meta.db_table} SET response_status = 201, response_body = %s::jsonb
+                WHERE id = %s AND claim = %s AND EXISTS (SELECT FROM new_lead) RETURNING 1
+            )"""  # noqa: S608 - our table; the values are bound parameters
 
 
-def _new_person_sql(candidate: JsonRow, lead: JsonRow, effects: JsonRow) -> str:
-    parts = (candidate.columns, lead.columns, effects.columns)
+def _new_person_sql(candidate: JsonRow, lead: JsonRow, effects: JsonRow, *, answered: bool) -> str:
+    parts = (candidate.columns, lead.columns, effects.columns, answered)
     sql = _NEW_PERSON_SQL.get(parts)
     if sql is None:
         # Each part runs only if the one before wrote its row: no lead without its candidate,
@@ -264,20 +281,20 @@ def _new_person_sql(candidate: JsonRow, lead: JsonRow, effects: JsonRow) -> str:
                 INSERT INTO {effects.table} ({effects.columns})
                 SELECT {effects.columns} FROM jsonb_populate_recordset(NULL::{effects.table}, %s::jsonb)
                 WHERE EXISTS (SELECT FROM new_lead) ON CONFLICT DO NOTHING
-            )
+            ){_ANSWERED if answered else ""}
             SELECT EXISTS (SELECT FROM new_lead)
         """  # noqa: S608 - table and column names are our models'; the rows are bound parameters
     return sql
 
 
 def _ingest_new_person(
-    *, partner: Partner | None, data: LeadInput, lead_id: uuid.UUID, now: datetime
+    *, partner: Partner | None, data: LeadInput, lead_id: uuid.UUID, now: datetime, answer: Answer | None
 ) -> IntakeResult | None:
     """PostgreSQL: the common case, a person not known yet, in ONE prepared statement
-    (candidate, lead and outbox rows in data-modifying CTEs, each row one jsonb parameter),
-    so a new lead costs one round trip and, outside a transaction, no BEGIN or COMMIT of its
-    own. None when the email or phone is already taken (nothing was written): the caller
-    then takes the general path."""
+    (candidate, lead and outbox rows in data-modifying CTEs, each row one jsonb parameter;
+    with ``answer``, the idempotency record's response too), so a new lead costs one round
+    trip and, outside a transaction, no BEGIN or COMMIT of its own. None when the email or
+    phone is already taken (nothing was written): the caller then takes the general path."""
     connection = connections[router.db_for_write(Lead)]
     using = connection.alias
     values = _candidate_values(data=data, lead_id=lead_id, now=now)
@@ -293,12 +310,16 @@ def _ingest_new_person(
         )
         for i in _effects(lead_id=lead_id, now=now)
     ]
-    sql = _new_person_sql(candidate_row, lead_row, effects[0])
-    params = [
+    result = IntakeResult(lead=lead, existing_candidate=False, status=candidate_row.values["partner_status"])
+    sql = _new_person_sql(candidate_row, lead_row, effects[0], answered=answer is not None)
+    params: list[Any] = [
         json_dumps(candidate_row.values),
         json_dumps(lead_row.values),
         json_dumps([e.values for e in effects]),
     ]
+    if answer is not None:
+        result = replace(result, answer=answer.body(result))
+        params += [json_dumps(result.answer), answer.claim.record_id, answer.claim.claim]
     # Inside the caller's transaction a failed statement would abort all of it: a savepoint
     # confines the one expected failure, an external_id conflict (only such a lead can meet one).
     confine = connection.in_atomic_block and data.external_id is not None
@@ -316,7 +337,7 @@ def _ingest_new_person(
     if not inserted:
         return None
     outbox_kick_on_commit()  # outside a transaction: at once, the statement has committed
-    return IntakeResult(lead=lead, existing_candidate=False, status=candidate_row.values["partner_status"])
+    return result
 
 
 def _violated(exc: IntegrityError) -> str | None:
@@ -324,9 +345,12 @@ def _violated(exc: IntegrityError) -> str | None:
     return getattr(diag, "constraint_name", None)
 
 
-def lead_ingest(*, partner: Partner | None, data: LeadInput, now: datetime | None = None) -> IntakeResult:
+def lead_ingest(
+    *, partner: Partner | None, data: LeadInput, now: datetime | None = None, answer: Answer | None = None
+) -> IntakeResult:
     """Record one lead. Joins the caller's transaction if there is one; otherwise it is
-    atomic on its own.
+    atomic on its own. With ``answer``, the response it builds is stored on the idempotency
+    claim in the same statement or transaction as the lead (``IntakeResult.answer``).
 
     Raises LeadAlreadyReceived when the partner's external_id is already known, having
     written nothing (only if a conflicting person vanished meanwhile may a new candidate be
@@ -336,7 +360,7 @@ def lead_ingest(*, partner: Partner | None, data: LeadInput, now: datetime | Non
     lead_id = uuid.uuid4()
     conflicted = False
     if connections[router.db_for_write(Lead)].vendor == "postgresql":
-        result = _ingest_new_person(partner=partner, data=data, lead_id=lead_id, now=now)
+        result = _ingest_new_person(partner=partner, data=data, lead_id=lead_id, now=now, answer=answer)
         if result is not None:
             return result
         conflicted = True  # a known person (or one being inserted right now)
@@ -352,4 +376,8 @@ def lead_ingest(*, partner: Partner | None, data: LeadInput, now: datetime | Non
             _candidate_absorb(candidate=candidate, data=data, lead_id=lead_id, now=now)
         outbox_enqueue(items=_effects(lead_id=lead_id, now=now))
         outbox_kick_on_commit()
-    return IntakeResult(lead=lead, existing_candidate=existed, status=candidate.partner_status)
+        result = IntakeResult(lead=lead, existing_candidate=existed, status=candidate.partner_status)
+        if answer is not None:
+            result = replace(result, answer=answer.body(result))
+            idempotency_complete(claim=answer.claim, status=201, body=result.answer)
+    return result
