@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -111,13 +111,6 @@ def book(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "consultations/pages/book.html", context, status=409 if error else 200)
 
 
-def _booking_or_404(token: str) -> Booking:
-    booking = booking_get_by_token(token=token, now=timezone.now())
-    if booking is None:
-        raise Http404
-    return booking
-
-
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     booking = booking_get_by_token(token=token, now=timezone.now())
@@ -136,7 +129,11 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
                 error = _("Choose a new time.")
         except BookingError as exc:
             error = _error_text(exc)
-        booking = _booking_or_404(token) if booking.status != Booking.Status.CANCELLED else booking
+        if booking.status != Booking.Status.CANCELLED:  # read again, as the link now opens it
+            current = booking_get_by_token(token=token, now=timezone.now())
+            if current is None:  # the consultation ended meanwhile: the link is spent
+                return render(request, "consultations/pages/link_invalid.html", status=404)
+            booking = current
     now = timezone.now()
     open_for_changes = booking.status == Booking.Status.BOOKED and booking.start_at > now
     context = {

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from consultations import pages
 from consultations.models import Booking
 from core.models import OutboxMessage
 from leads.services.privacy import person_erase
@@ -78,6 +79,24 @@ def test_a_taken_time_is_a_clear_message_not_a_crash(advisors, lead):
     assert response.status_code == 409
     assert "別の時間を選んでください" in response.content.decode()
     assert Booking.objects.count() == 2
+
+
+def test_a_link_spent_while_the_candidate_acted_gets_the_friendly_page(advisors, lead, monkeypatch):
+    client = Client()
+    form = {"kind": "career", "start": TEN, "mode": "online"}
+    manage = _manage_path(client.post(f"/book/{token_for(lead)}", form))
+    real, reads = pages.booking_get_by_token, []
+
+    def ended_after_the_first_read(**kwargs):
+        reads.append(kwargs)
+        return real(**kwargs) if len(reads) == 1 else None
+
+    monkeypatch.setattr(pages, "booking_get_by_token", ended_after_the_first_read)
+
+    response = client.post(manage, {"action": "reschedule", "start": ELEVEN})
+
+    assert response.status_code == 404
+    assert "このリンクは無効か、有効期限が切れています。" in response.content.decode()
 
 
 @pytest.mark.parametrize("path", ["/book/not-a-token", "/consultations/not-a-token"])
