@@ -13,26 +13,33 @@ from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
-from accounts.models import User
 from consultations.models import Booking
 from consultations.services.followups import KIND_NO_SHOW, KIND_NO_SHOW_REBOOK, KIND_POST_CONSULTATION
 from core.business_time import BUSINESS_TZ
 from core.models import OutboxMessage
 from core.outbox import Outcome, outbox_handler
 from leads.models import FollowUpTask, Lead
-from leads.services.followups import followup_task_create
-from leads.services.messages import candidate_message_send, staff_message_send
+from leads.services.messages import advisor_follow_up, candidate_message_send
 from leads.tokens import booking_token_for, booking_url_for
 
 
-def _advisor_message_send(*, advisor: User, template: str, booking: Booking) -> None:
-    # The message carries the time and a link, never the candidate's name or contacts.
+def _advisor_follow_up(
+    message: OutboxMessage, booking: Booking, *, title: StrOrPromise, source: str, template: str
+) -> None:
+    # The email carries the time and a link, never the candidate's name or contacts.
     path = reverse("admin:consultations_booking_change", args=[booking.pk])
-    context = {"booking": booking, "booking_url": f"{settings.SITE_URL}{path}", "business_tz": BUSINESS_TZ}
-    staff_message_send(recipients=[advisor.email], template=f"consultations/{template}", context=context)
+    advisor_follow_up(
+        key=message.key,  # a repeated delivery does not make a second task
+        candidate_id=booking.candidate_id,
+        advisor=booking.advisor,
+        title=title,
+        source=source,
+        template=f"consultations/{template}",
+        context={"booking": booking, "booking_url": f"{settings.SITE_URL}{path}", "business_tz": BUSINESS_TZ},
+    )
 
 
 def _booking(message: OutboxMessage) -> Booking | None:
@@ -59,17 +66,13 @@ def post_consultation_follow_up(message: OutboxMessage) -> Outcome:
         or booking.end_at != _written_for(message, "end")
     ):
         return Outcome.SKIPPED
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("Record the outcome and next step of the consultation")
-    followup_task_create(
-        candidate_id=booking.candidate_id,
-        advisor_id=booking.advisor_id,
-        due_at=timezone.now(),
-        title=str(title),
+    _advisor_follow_up(
+        message,
+        booking,
+        title=_("Record the outcome and next step of the consultation"),
         source=FollowUpTask.Source.POST_CONSULTATION,
-        key=message.key,
+        template="post_consultation_advisor",
     )
-    _advisor_message_send(advisor=booking.advisor, template="post_consultation_advisor", booking=booking)
     return Outcome.SENT
 
 
@@ -89,17 +92,13 @@ def no_show_follow_up(message: OutboxMessage) -> Outcome:
     booking = _still_no_show(message)
     if booking is None or booking.candidate.consent_withdrawn_at or booking.candidate.erased_at:
         return Outcome.SKIPPED
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("Call the candidate who did not come to the consultation")
-    followup_task_create(
-        candidate_id=booking.candidate_id,
-        advisor_id=booking.advisor_id,
-        due_at=timezone.now(),
-        title=str(title),
+    _advisor_follow_up(
+        message,
+        booking,
+        title=_("Call the candidate who did not come to the consultation"),
         source=FollowUpTask.Source.NO_SHOW,
-        key=message.key,
+        template="no_show_advisor",
     )
-    _advisor_message_send(advisor=booking.advisor, template="no_show_advisor", booking=booking)
     return Outcome.SENT
 
 

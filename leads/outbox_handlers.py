@@ -9,15 +9,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Groups, User
 from core.models import OutboxMessage
 from core.outbox import Outcome, TransientError, outbox_enqueue, outbox_handler
 from leads.models import Candidate, FollowUpTask, Lead
 from leads.services.assignment import candidate_assign_if_unassigned
-from leads.services.followups import followup_task_create
 from leads.services.intake import (
     KIND_ASSIGN,
     KIND_CONTACT_24H,
@@ -25,7 +23,7 @@ from leads.services.intake import (
     KIND_CONTACT_SLA,
     contact_follow_up_next,
 )
-from leads.services.messages import staff_message_send
+from leads.services.messages import advisor_follow_up, staff_message_send
 from leads.services.quiet import KIND_QUIET, candidate_still_quiet
 
 
@@ -76,20 +74,22 @@ def _contact_follow_up(message: OutboxMessage, *, escalate: bool) -> Outcome:
     if not _still_uncontacted(lead, candidate):
         return Outcome.SKIPPED
     advisor = candidate.advisor
-    recipients = _managers() if escalate or advisor is None else [advisor.email]
-    if not recipients:
-        raise TransientError("nobody to notify about an uncontacted lead")
     if advisor is not None and not escalate:
-        followup_task_create(
-            candidate_id=candidate.pk,
-            advisor_id=advisor.pk,
-            due_at=timezone.now(),
-            title=str(_("First contact with a new lead is overdue")),
-            source=FollowUpTask.Source.CONTACT_SLA,
+        advisor_follow_up(
             key=message.key,  # a repeated delivery does not make a second task
+            candidate_id=candidate.pk,
+            advisor=advisor,
+            title=_("First contact with a new lead is overdue"),
+            source=FollowUpTask.Source.CONTACT_SLA,
+            template="leads/contact_sla",
+            context=_context(lead, candidate),
         )
+        return Outcome.SENT
+    managers = _managers()
+    if not managers:
+        raise TransientError("nobody to notify about an uncontacted lead")
     template = "contact_escalation" if escalate else "contact_sla"
-    staff_message_send(recipients=recipients, template=f"leads/{template}", context=_context(lead, candidate))
+    staff_message_send(recipients=managers, template=f"leads/{template}", context=_context(lead, candidate))
     return Outcome.SENT
 
 
@@ -117,21 +117,18 @@ def candidate_quiet_follow_up(message: OutboxMessage) -> Outcome:
     if candidate is None:
         return Outcome.SKIPPED
     assert candidate.advisor is not None  # active candidates have one
-    followup_task_create(
-        candidate_id=candidate.pk,
-        advisor_id=candidate.advisor.pk,
-        due_at=timezone.now(),
-        title=str(_("Candidate has been quiet: get in touch")),
-        source=FollowUpTask.Source.QUIET_CANDIDATE,
-        key=message.key,  # a repeated delivery does not make a second task
-    )
     path = reverse("admin:leads_candidate_change", args=[candidate.pk])
-    context = {
-        "since": since,
-        "days": settings.QUIET_CANDIDATE_AFTER.days,
-        "candidate_url": f"{settings.SITE_URL}{path}",
-    }
-    staff_message_send(
-        recipients=[candidate.advisor.email], template="leads/quiet_candidate", context=context
+    advisor_follow_up(
+        key=message.key,  # a repeated delivery does not make a second task
+        candidate_id=candidate.pk,
+        advisor=candidate.advisor,
+        title=_("Candidate has been quiet: get in touch"),
+        source=FollowUpTask.Source.QUIET_CANDIDATE,
+        template="leads/quiet_candidate",
+        context={
+            "since": since,
+            "days": settings.QUIET_CANDIDATE_AFTER.days,
+            "candidate_url": f"{settings.SITE_URL}{path}",
+        },
     )
     return Outcome.SENT

@@ -13,6 +13,7 @@ where the rules that hold for every such message live:
   own action (a booking confirmation) go at once (``quiet_hours=False``).
 """
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -20,12 +21,15 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django_stubs_ext import StrOrPromise
 
+from accounts.models import User
 from core.channels import Attachment, Recipient, message_send
 from core.models import OutboxMessage
 from core.outbox import Deferred, Outcome
 from core.quiet_hours import candidate_delivery_time
 from leads.models import Candidate
+from leads.services.followups import followup_task_create
 
 
 def candidate_recipient(*, candidate: Candidate, language: str | None = None) -> Recipient:
@@ -69,6 +73,32 @@ def candidate_message_send(
         attachments=attachments,
     )
     return Outcome.SKIPPED if sent_by is None else Outcome.SENT
+
+
+def advisor_follow_up(
+    *,
+    key: str,
+    candidate_id: uuid.UUID,
+    advisor: User,
+    title: StrOrPromise,
+    source: str,
+    template: str,
+    context: dict[str, object],
+) -> None:
+    """What an advisor reminder does (CONTRACT section 6): a follow-up task for the advisor,
+    due now, titled in the staff's language, once per outbox row (``key``), and the staff
+    email ``template`` to them."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = str(title)
+    followup_task_create(
+        candidate_id=candidate_id,
+        advisor_id=advisor.pk,
+        due_at=timezone.now(),
+        title=text,
+        source=source,
+        key=key,
+    )
+    staff_message_send(recipients=[advisor.email], template=template, context=context)
 
 
 def staff_message_send(*, recipients: Sequence[str], template: str, context: dict[str, object]) -> None:
