@@ -65,6 +65,8 @@ def candidate_search(*, queryset: QuerySet[Candidate], term: str) -> QuerySet[Ca
         digits = text.replace("-", "")
         if digits.isdigit() and len(digits) >= 3:  # part of a number, e.g. its last four digits
             word_match |= Q(phone__contains=digits)
+            if digits.startswith("0"):  # its start as dialled at home: 090-12 is +8190 12...
+                word_match |= Q(phone__startswith="+81" + digits[1:])
         match &= word_match
     with contextlib.suppress(NormalizationError):  # not a phone number: no phone match
         match |= Q(phone=normalize_phone(term))

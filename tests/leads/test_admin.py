@@ -377,3 +377,13 @@ def test_it_finds_candidates_by_phone_in_a_usual_form(term):
 
 def test_it_finds_candidates_by_phone_in_e164():
     assert _search("+819012345678") == ["person1@example.com"]
+
+
+@pytest.mark.parametrize("term", ["090-1234", "0901234", "1234-5678", "5678"])
+def test_it_finds_candidates_by_part_of_their_phone_as_dialled_at_home(term):
+    assert _search(term) == ["person1@example.com"]
+
+
+def test_a_leading_zero_of_a_partial_phone_is_its_start_not_any_part():
+    # "345" is inside +819012345678, but "0345" is neither inside it nor its start (+81345)
+    assert _search("0345") == []
