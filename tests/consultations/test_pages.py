@@ -9,6 +9,7 @@ from django.test import Client
 
 from consultations import pages
 from consultations.models import Booking
+from consultations.selectors import booking_get_by_token
 from core.models import OutboxMessage
 from leads.services.privacy import person_erase
 from tests.consultations.conftest import FRIDAY_MORNING, make_lead, token_for
@@ -85,7 +86,7 @@ def test_a_link_spent_while_the_candidate_acted_gets_the_friendly_page(advisors,
     client = Client()
     form = {"kind": "career", "start": TEN, "mode": "online"}
     manage = _manage_path(client.post(f"/book/{token_for(lead)}", form))
-    real, reads = pages.booking_get_by_token, []
+    real, reads = booking_get_by_token, []
 
     def ended_after_the_first_read(**kwargs):
         reads.append(kwargs)
