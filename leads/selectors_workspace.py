@@ -43,11 +43,13 @@ def candidate_editable_by(*, candidate: Candidate, user: User, is_manager: bool)
 def candidate_search(*, queryset: QuerySet[Candidate], term: str) -> QuerySet[Candidate]:
     """Search as advisors type, for the admin list and the advisor API alike. Every word must
     match a name (kanji, any width), a reading (hiragana or katakana, stored as katakana),
-    the email or digits of the phone; or the whole term is a phone number in any usual form
-    (stored as E.164)."""
+    the email or digits of the phone (anywhere, or its start as dialled at home: 090-12);
+    a whole phone number in any usual form (stored as E.164) finds that number only."""
     words = term.split()
     if not words:
         return queryset
+    with contextlib.suppress(NormalizationError):  # a whole phone number: that number only
+        return queryset.filter(phone=normalize_phone(term))
     match = Q()
     for word in words:
         text = unicodedata.normalize("NFKC", word)  # names are stored NFKC
@@ -68,8 +70,6 @@ def candidate_search(*, queryset: QuerySet[Candidate], term: str) -> QuerySet[Ca
             if digits.startswith("0"):  # its start as dialled at home: 090-12 is +8190 12...
                 word_match |= Q(phone__startswith="+81" + digits[1:])
         match &= word_match
-    with contextlib.suppress(NormalizationError):  # not a phone number: no phone match
-        match |= Q(phone=normalize_phone(term))
     return queryset.filter(match)
 
 

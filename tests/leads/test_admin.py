@@ -387,3 +387,14 @@ def test_it_finds_candidates_by_part_of_their_phone_as_dialled_at_home(term):
 def test_a_leading_zero_of_a_partial_phone_is_its_start_not_any_part():
     # "345" is inside +819012345678, but "0345" is neither inside it nor its start (+81345)
     assert _search("0345") == []
+
+
+def test_a_whole_phone_number_finds_that_number_only():
+    _, key = partner_with_key()
+    post_lead(key, person_body(1, phone="090-1000-0123"))
+    post_lead(key, person_body(2, phone="090-1000-1000"))  # 090, 1000 and 0123 are all in it
+    post_lead(key, person_body(3, phone="090-0123-1000"))
+
+    response = superuser_client().get(CANDIDATES, {"q": "090 1000 0123"})
+
+    assert [c.email for c in response.context["cl"].result_list] == ["person1@example.com"]
