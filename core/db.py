@@ -253,8 +253,7 @@ def joined_read_new(
 ) -> JoinedRead:
     """``fields``: names of ``model``'s concrete fields (its primary key is always read);
     ``related``: the name of a non-null foreign key of ``model`` -> the fields of its model
-    to read; ``where``:
-    the condition on the row, on the alias ``t`` (e.g. ``"t.id = %s"``)."""
+    to read; ``where``: the condition on the row, on the alias ``t`` (``"t.id = %s"``)."""
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     meta = model._meta
 
@@ -305,9 +304,8 @@ def joined_read(read: JoinedRead, params: Sequence[Any], *, using: str = DEFAULT
     for part in read.parts:
         values = list(row[offset : offset + len(part.attnames)])
         offset += len(part.attnames)
-        for i, from_db_value in part.converters:
-            if values[i] is not None:
-                values[i] = from_db_value(values[i], None, connection)
+        for i, from_db_value in part.converters:  # called for NULL too, as the ORM calls it
+            values[i] = from_db_value(values[i], None, connection)
         obj = part.model.from_db(using, list(part.attnames), values)
         if part.relation is None:
             instance = obj
