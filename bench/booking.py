@@ -27,9 +27,7 @@ import argparse
 import json
 import os
 import random
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -42,19 +40,22 @@ from pathlib import Path
 import psycopg
 import redis
 
-from bench.common import free_port
-from bench.slots import (
+from bench.common import (
     ROOT,
-    add_common_arguments,
-    django_environment,
-    django_start,
+    free_port,
+    gunicorn_start,
+    gunicorn_stop,
     machine,
     percentile,
     postgres_version,
+)
+from bench.slots import (
+    add_common_arguments,
+    django_environment,
+    django_start,
     write_output,
 )
 
-PYTHON = sys.executable
 PATH = "/api/v1/consultations/bookings/"
 REQUEST_TIMEOUT = 30.0  # seconds: a racer may queue behind the day's advisory lock
 HOURLY = tuple(clock_time(hour) for hour in range(10, 19))  # career starts one hour apart
@@ -194,49 +195,8 @@ def at(day: date, clock: clock_time) -> datetime:
 
 
 def start_gunicorn(args: argparse.Namespace, port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(PYTHON).with_name("gunicorn")),
-        "config.wsgi:application",
-        "--workers",
-        str(args.workers),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--backlog",
-        "2048",
-        "--error-logfile",
-        str(log),
-        "--no-control-socket",
-    ]
     env = {**os.environ, **django_environment(args)}
-    with log.open("ab") as log_file:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {server.returncode}; see {log}")
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            ok = conn.getresponse().status == 200
-            conn.close()
-            if ok:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop_gunicorn(server)
-    raise SystemExit(f"gunicorn did not answer /healthz within 30 s; see {log}")
-
-
-def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=10)
+    return gunicorn_start(["--workers", str(args.workers), "--backlog", "2048"], port=port, env=env, log=log)
 
 
 def integrity(url: str) -> tuple[int, int]:
@@ -340,7 +300,7 @@ def main() -> None:
         batch, tokens = tokens[: len(spread_slots)], tokens[len(spread_slots) :]
         run_pool(port, spread, list(zip(batch, spread_slots, strict=True)), args.spread_clients)
     finally:
-        stop_gunicorn(server)
+        gunicorn_stop(server)
         for url in (args.redis_url, args.broker_url):  # queued sweeps: nobody will run them
             redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5).flushdb()
     active, overlaps = integrity(args.database_url)

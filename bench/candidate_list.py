@@ -28,7 +28,6 @@ time, it barely moves when other work loads the machine. The data is kept after 
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -38,11 +37,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
+from bench.common import ROOT, machine_line, recreate_database
 
-from bench.common import recreate_database
-
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/urakata_bench_workspace"
 BATCH = 5_000
 SEED = 20261124
@@ -305,21 +301,6 @@ def _cpu_seconds() -> float:
     return time.process_time() + backend
 
 
-def machine(url: str) -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    with psycopg.connect(url, connect_timeout=5) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    pg = row[0] if row else "?"
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, PostgreSQL {pg}"
-
-
 INDEX_MIGRATION = "leads.migrations.0013_candidate_list_indexes"
 
 
@@ -412,7 +393,7 @@ def main() -> None:
         finally:
             create_list_indexes()
 
-    print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine(args.database_url)}")
+    print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine_line(args.database_url)}")
     if "candidates" in counts:
         print(
             f"data: {counts['candidates']:,} candidates, {counts['leads']:,} leads, "

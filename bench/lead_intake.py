@@ -27,9 +27,7 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -43,9 +41,17 @@ from pathlib import Path
 import psycopg
 import redis
 
-from bench.common import free_port, recreate_database
+from bench.common import (
+    ROOT,
+    free_port,
+    gunicorn_start,
+    gunicorn_stop,
+    machine,
+    percentile,
+    process_cpu,
+    recreate_database,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/urakata_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -128,14 +134,6 @@ class Cpu:
         return Cpu(self.server + other.server, self.client + other.client, self.machine + other.machine)
 
 
-def _process_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:  # gone meanwhile
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
-
 def _machine_busy() -> float:
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = values
@@ -166,7 +164,7 @@ class CpuMeter:
         return [self.server_pid, *workers, *(row[0] for row in backends)]
 
     def snapshot(self) -> tuple[dict[int, float], float, float]:
-        per_pid = {pid: _process_cpu(pid) for pid in self._server_pids()}
+        per_pid = {pid: process_cpu(pid) for pid in self._server_pids()}
         return per_pid, time.process_time(), _machine_busy()
 
     def since(self, start: tuple[dict[int, float], float, float]) -> Cpu:
@@ -293,47 +291,8 @@ def flush_redis(*urls: str) -> None:
 
 
 def start_gunicorn(args: argparse.Namespace, port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(PYTHON).with_name("gunicorn")),
-        "config.wsgi:application",
-        "--workers",
-        str(args.workers),
-        *(["--worker-class", "gthread", "--threads", str(args.threads)] if args.threads > 1 else []),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--error-logfile",
-        str(log),
-        "--no-control-socket",  # gunicorn 27 would otherwise open one shared in ~/.gunicorn
-    ]
-    with log.open("ab") as log_file:
-        server = subprocess.Popen(command, cwd=ROOT, env=_env(args), stdout=log_file, stderr=log_file)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {server.returncode}; see {log}")
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return server
-            conn.close()
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop_gunicorn(server)
-    raise SystemExit(f"gunicorn did not answer /healthz within 30 s; see {log}")
-
-
-def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)  # graceful: the arbiter stops its workers
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=10)
+    threads = ["--worker-class", "gthread", "--threads", str(args.threads)] if args.threads > 1 else []
+    return gunicorn_start(["--workers", str(args.workers), *threads], port=port, env=_env(args), log=log)
 
 
 def check_catalogue(port: int) -> None:
@@ -366,12 +325,6 @@ def database_facts(url: str) -> tuple[dict[str, int], str]:
 # --- report --------------------------------------------------------------------------------
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    rank = max(1, round(fraction * len(sorted_values) + 0.5))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
 def gunicorn_version() -> str:
     done = subprocess.run(
         [str(Path(PYTHON).with_name("gunicorn")), "--version"],
@@ -381,23 +334,6 @@ def gunicorn_version() -> str:
         check=False,
     )
     return done.stdout.strip().rsplit(" ", 1)[-1].rstrip(")") or "?"
-
-
-def machine() -> dict[str, str]:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cpus": str(os.cpu_count()),
-        "cpu": model,
-        "python": platform.python_version(),
-        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }
 
 
 HEADER = (
@@ -542,7 +478,7 @@ def main() -> None:
             meter.close()
         rows, server_version = database_facts(args.database_url)
     finally:
-        stop_gunicorn(server)
+        gunicorn_stop(server)
         flush_redis(args.redis_url, args.broker_url)
 
     info = machine()

@@ -25,21 +25,16 @@ here runs without it.
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import psycopg
+from bench.common import ROOT, machine_line, recreate_database
 
-from bench.common import recreate_database
-
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/urakata_bench_matching"
 BATCH = 5_000
 SEED = 20260501
@@ -264,21 +259,6 @@ def measure(fn: Callable[[], Any], *, runs: int, warmup: int = 2) -> dict[str, A
     }
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    with psycopg.connect(os.environ["DATABASE_URL"], connect_timeout=5) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    pg = row[0] if row else "?"
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, PostgreSQL {pg}"
-
-
 def baseline_and_worst_case(*, posting: Any, ours: dict[str, Any], runs: int) -> tuple[dict[str, Any], ...]:
     """candidates_for_posting without the pre-filter on the wanted role (the baseline, which
     must rank the same scores), and for a posting of a role nobody wants (the worst case,
@@ -391,7 +371,7 @@ def main() -> None:
         ("candidates_for_posting, baseline: every open candidate scored (no pre-filter)", everyone),
         ("candidates_for_posting, a role nobody wants: everyone scored (worst case)", worst),
     ]
-    print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}\n")
+    print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine_line(os.environ['DATABASE_URL'])}\n")
     print("| what | median ms | p95 ms | queries |\n| --- | ---: | ---: | ---: |")
     for label, r in rows:
         print(f"| {label} | {r['median']:.1f} | {r['p95']:.1f} | {r['queries']} |")

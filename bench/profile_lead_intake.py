@@ -25,9 +25,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from bench.common import process_cpu
 from bench.lead_intake import (
     DEFAULT_BROKER_URL,
     DEFAULT_DATABASE_URL,
@@ -64,12 +64,6 @@ def backend_pid() -> int:
         cursor.execute("SELECT pg_backend_pid()")
         pid: int = cursor.fetchone()[0]
     return pid
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process on this machine, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def environ(path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:

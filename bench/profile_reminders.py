@@ -21,8 +21,8 @@ import shutil
 import tempfile
 import time
 
-from bench.common import recreate_database
-from bench.reminders import DEFAULT_DATABASE_URL, SECRET_KEY, process_cpu, seed
+from bench.common import process_cpu, recreate_database
+from bench.reminders import DEFAULT_DATABASE_URL, SECRET_KEY, seed
 
 
 def main() -> None:

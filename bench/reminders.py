@@ -42,9 +42,8 @@ from typing import Any
 import psycopg
 import redis
 
-from bench.common import free_port, recreate_database
+from bench.common import ROOT, free_port, process_cpu, recreate_database
 
-ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/urakata_bench_reminders"
 SUBPROCESS_TIMEOUT = 300  # seconds
@@ -134,12 +133,6 @@ def seed(count: int) -> None:
         Booking.objects.bulk_create(bookings)
         OutboxMessage.objects.bulk_create(rows)
         print(f"  seeded {offset + len(rows):,} reminders", flush=True)
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_redis(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:

@@ -23,7 +23,6 @@ Timing is `time.perf_counter()` around each call; queries are counted in a separ
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import time
@@ -34,11 +33,8 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
-import psycopg
+from bench.common import ROOT, machine, percentile, postgres_version, recreate_database
 
-from bench.common import recreate_database
-
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/urakata_bench_booking"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/14"
@@ -68,35 +64,6 @@ def django_start(args: argparse.Namespace) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    rank = max(1, round(fraction * len(sorted_values) + 0.5))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-def machine() -> dict[str, str]:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cpus": str(os.cpu_count()),
-        "cpu": model,
-        "python": platform.python_version(),
-        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }
-
-
-def postgres_version(url: str) -> str:
-    with psycopg.connect(url, connect_timeout=5) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    return str(row[0]) if row else "?"
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
