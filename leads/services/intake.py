@@ -28,7 +28,7 @@ from core.idempotency import Claim, idempotency_complete
 from core.models import IdempotencyRecord, OutboxMessage
 from core.outbox import OutboxItem, outbox_enqueue
 from core.tasks import outbox_kick_on_commit
-from leads.models import Candidate, Lead, Partner
+from leads.models import LEAD_SIGN_UP_FIELDS, Candidate, Lead, Partner
 
 KIND_ASSIGN = "lead.assign"
 KIND_CONTACT_SLA = "lead.contact_sla"
@@ -141,21 +141,21 @@ def _candidate_absorb(*, candidate: Candidate, data: LeadInput, lead_id: uuid.UU
         candidate.save(update_fields=[*changed, "updated_at"])
 
 
+def _sign_up_values(data: LeadInput) -> dict[str, Any]:
+    """The person's items the sign-up carries (LEAD_SIGN_UP_FIELDS), lists copied."""
+    values = {name: getattr(data, name) for name in LEAD_SIGN_UP_FIELDS}
+    values["desired_roles"], values["certifications"] = list(data.desired_roles), list(data.certifications)
+    return values
+
+
 def _candidate_values(*, data: LeadInput, lead_id: uuid.UUID, now: datetime) -> dict[str, Any]:
-    """A new person's fields (by attname); the others take their defaults."""
+    """A new person's fields (by attname); the others take their defaults. A candidate has
+    every sign-up item but the message (that stays on the lead)."""
+    values = _sign_up_values(data)
+    del values["message"]
     return {
         "id": uuid.uuid4(),
-        "family_name": data.family_name,
-        "given_name": data.given_name,
-        "family_name_kana": data.family_name_kana,
-        "given_name_kana": data.given_name_kana,
-        "email": data.email,
-        "phone": data.phone,
-        "birth_date": data.birth_date,
-        "prefecture": data.prefecture,
-        "current_occupation": data.current_occupation,
-        "desired_roles": list(data.desired_roles),
-        "certifications": list(data.certifications),
+        **values,
         "partner_status_changed_at": now,
         "credited_lead_id": lead_id,  # the FK is checked at commit, when the lead exists
     }
@@ -193,18 +193,7 @@ def _lead_values(
         "candidate_id": candidate_id,
         "external_id": data.external_id,
         "existing_candidate": existed,
-        "family_name": data.family_name,
-        "given_name": data.given_name,
-        "family_name_kana": data.family_name_kana,
-        "given_name_kana": data.given_name_kana,
-        "email": data.email,
-        "phone": data.phone,
-        "birth_date": data.birth_date,
-        "prefecture": data.prefecture,
-        "current_occupation": data.current_occupation,
-        "desired_roles": list(data.desired_roles),
-        "certifications": list(data.certifications),
-        "message": data.message,
+        **_sign_up_values(data),
         "consent_policy_version": data.consent_policy_version,
         "consent_agreed_at": data.consent_agreed_at,
         "consent_third_party_provision": data.consent_third_party_provision,
