@@ -125,32 +125,18 @@ class ApplicationAdmin(admin.ModelAdmin[Application]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
         return super().get_queryset(request).annotate(interview_count=Count("interview_rounds"))
 
+    # An existing application shows all of these; only its note is edited here (stages move
+    # through the pipeline's actions).
+    CHANGE_FIELDS = (
+        *("candidate", "posting", "advisor", "stage", "stage_changed_at", "next_steps"),
+        *("placement_summary", "note"),
+    )
+
     def get_fields(self, request: HttpRequest, obj: Application | None = None) -> Any:
-        if obj is None:
-            return ["candidate", "posting", "note"]
-        return [
-            "candidate",
-            "posting",
-            "advisor",
-            "stage",
-            "stage_changed_at",
-            "next_steps",
-            "placement_summary",
-            "note",
-        ]
+        return ["candidate", "posting", "note"] if obj is None else list(self.CHANGE_FIELDS)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Application | None = None) -> list[str]:
-        if obj is None:
-            return []
-        return [
-            "candidate",
-            "posting",
-            "advisor",
-            "stage",
-            "stage_changed_at",
-            "next_steps",
-            "placement_summary",
-        ]
+        return [] if obj is None else [name for name in self.CHANGE_FIELDS if name != "note"]
 
     def get_form(
         self, request: HttpRequest, obj: Application | None = None, change: bool = False, **kwargs: Any
