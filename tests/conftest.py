@@ -1,7 +1,12 @@
 """Shared fixtures. The suite runs against the real PostgreSQL and Redis of this machine:
-if either does not answer, the run stops at once with a message, never a skip."""
+if either does not answer, the run stops at once with a message, never a skip.
+
+`DATABASE_URL=sqlite:///...` (`make test-sqlite`) runs it on the embedded default instead:
+every test but those marked `postgresql("why")`, which are deselected and counted in the
+report header. Redis is still required (the cache and the broker of the tests)."""
 
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import psycopg
@@ -10,17 +15,37 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from core import tasks as core_tasks
 from leads.services import partners
 from roles.selectors import catalogue_local_forget
 
 # Partner fixtures (make_partner, partner) for every app's tests.
-pytest_plugins = ["tests.partners", "tests.fake_line"]
+pytest_plugins = ["tests.clock", "tests.partners", "tests.fake_line"]
+
+
+POSTGRESQL = "django.db.backends.postgresql"
+# The reason of every test that races real concurrent sessions: row locks, SKIP LOCKED and
+# constraints decide between them on PostgreSQL, while SQLite lets one writer in at a time.
+RACES = "races real concurrent sessions (row locks, constraints); SQLite has one writer at a time"
+SQLITE = "django.db.backends.sqlite3"
+
+
+def on_sqlite() -> bool:
+    return bool(settings.DATABASES["default"]["ENGINE"] == SQLITE)
 
 
 def _require_services() -> None:
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.exit(f"The tests need PostgreSQL; DATABASE_URL points to {db['ENGINE']}.", returncode=3)
+    if db["ENGINE"] not in {POSTGRESQL, SQLITE}:
+        pytest.exit(
+            f"The tests need PostgreSQL (or SQLite); DATABASE_URL points to {db['ENGINE']}.", returncode=3
+        )
+    if db["ENGINE"] == POSTGRESQL:
+        _require_postgresql(db)
+    _require_redis()
+
+
+def _require_postgresql(db: dict[str, Any]) -> None:
     try:
         psycopg.connect(
             host=db["HOST"] or "127.0.0.1",
@@ -32,6 +57,9 @@ def _require_services() -> None:
         ).close()
     except psycopg.Error as exc:
         pytest.exit(f"PostgreSQL at {db['HOST']}:{db['PORT']} is unreachable: {exc}", returncode=3)
+
+
+def _require_redis() -> None:
     for name in ("REDIS_URL", "CELERY_BROKER_URL"):
         url = getattr(settings, name)
         if urlparse(url).scheme != "redis":
@@ -46,6 +74,41 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _require_services()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every `postgresql` mark says why; on SQLite those tests are deselected (not skipped:
+    they are not this run's to pass), and the header of the report counts them."""
+    for item in items:
+        for mark in item.iter_markers("postgresql"):
+            if not (mark.args and isinstance(mark.args[0], str) and mark.args[0].strip()):
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.postgresql needs the reason as its argument"
+                )
+    if not on_sqlite():
+        return
+    kept = [item for item in items if item.get_closest_marker("postgresql") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgresql") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+    config.stash[_POSTGRESQL_ONLY] = len(deselected)
+
+
+_POSTGRESQL_ONLY = pytest.StashKey[int]()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"database: {engine}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _POSTGRESQL_ONLY in config.stash:
+        terminalreporter.write_line(
+            f"SQLite pass: {config.stash[_POSTGRESQL_ONLY]} PostgreSQL-only tests deselected "
+            "(each marked postgresql with its reason)"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     # Rate-limit counters and cached catalogue codes live in the shared Redis cache, and
@@ -53,6 +116,9 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     catalogue_local_forget()
     partners._marked.clear()
+    # The after-commit kick is limited to one a second per process: an earlier test's kick
+    # must not swallow this one's.
+    core_tasks._next_kick = 0.0
     yield
     cache.clear()
     catalogue_local_forget()
