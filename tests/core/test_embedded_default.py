@@ -34,15 +34,14 @@ def _embedded_env(var_dir: Path) -> dict[str, str]:
     }
 
 
-def _stop(process: subprocess.Popen[bytes]) -> str:
-    """The process's output once it has stopped: a warm shutdown first (it finishes the task
-    in hand, which on a loaded machine can take a while), then SIGKILL."""
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Wait for a warm shutdown (it finishes the task in hand, which on a loaded machine can
+    take a while), then SIGKILL."""
     try:
-        out = process.communicate(timeout=60)[0]
+        process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        out = process.communicate()[0]
-    return out.decode(errors="replace")
+        process.wait()
 
 
 def test_worker_and_beat_run_a_real_task_on_sqlite_and_the_filesystem_broker(tmp_path):
@@ -58,27 +57,32 @@ def test_worker_and_beat_run_a_real_task_on_sqlite_and_the_filesystem_broker(tmp
     database = tmp_path / "urakata.sqlite3"
     assert database.exists()
 
-    processes = [
-        subprocess.Popen(
-            [CELERY, "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "1"],
+    def start(name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"{name}.log").open("wb")
+        return subprocess.Popen(
+            [CELERY, "-A", "config", name, "--loglevel", "INFO", *args],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-        ),
-        subprocess.Popen(
-            [CELERY, "-A", "config", "beat", "--loglevel", "INFO"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        ),
-    ]
+        )
+
+    def log(name: str) -> str:
+        return str((tmp_path / f"{name}.log").read_text(errors="replace"))
+
+    # The worker first, beat once it is ready: the filesystem transport takes one message a
+    # poll, so a worker that starts behind a beat sending every second never catches up
+    # with heartbeats that expire after a second.
+    processes = [start("worker", "--concurrency", "1")]
     try:
         seen = None
         deadline = time.monotonic() + 90
+        while " ready." not in log("worker") and time.monotonic() < deadline:
+            if processes[0].poll() is not None:
+                break
+            time.sleep(0.2)
+        processes.append(start("beat"))
         while seen is None and time.monotonic() < deadline:
             with sqlite3.connect(database) as db:
                 seen = db.execute("SELECT last_seen FROM core_heartbeat WHERE name = 'scheduler'").fetchone()
@@ -89,7 +93,9 @@ def test_worker_and_beat_run_a_real_task_on_sqlite_and_the_filesystem_broker(tmp
         for process in processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        logs = [_stop(process) for process in processes]
+        for process in processes:
+            _stop(process)
+    logs = [log(name) for name in ("worker", "beat")[: len(processes)]]
 
     assert seen is not None, "no heartbeat recorded; worker and beat said:\n" + "\n---\n".join(logs)
     assert (tmp_path / "broker").is_dir()

@@ -34,7 +34,13 @@ from core.models import OutboxMessage
 from core.outbox import OutboxItem, outbox_enqueue
 from tests.faults.sink import KIND
 
-pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.processes,
+    pytest.mark.django_db(transaction=True),
+    # The worker processes share the test's database (SQLite's lives in the test's memory)
+    # and concurrent sweeps claim rows with SKIP LOCKED.
+    pytest.mark.postgresql("worker processes share the test database; sweeps claim with SKIP LOCKED"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 REMINDERS = 1000
@@ -136,7 +142,10 @@ class Cluster:
             ),
             "CELERY_BROKER_URL": f"{redis_server.url}/0",
             "REDIS_URL": f"{redis_server.url}/1",
-            "REMINDER_SWEEP_SECONDS": "1",
+            # Beat's sweeps expire after one period: 2 s leaves room for a worker to receive
+            # one. Under the moved clock (tests/clock.py) the Redis consumer takes about a
+            # second to notice a message, and with 1 s every sweep expired on arrival.
+            "REMINDER_SWEEP_SECONDS": "2",
             "REMINDER_LEASE_SECONDS": str(LEASE_SECONDS),
             "REMINDER_BATCH_SIZE": "50",
             "REMINDER_SWEEP_THREADS": str(THREADS),
@@ -147,7 +156,8 @@ class Cluster:
             "FAULT_SINK": str(self.sink),
             "FAULT_DELAY": "0.003",
             "FAULT_PAUSE": str(self.pause),
-            "PYTHONPATH": str(ROOT),
+            # Keeps the moved clock's folder when the suite runs moved (tests/clock.py).
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         }
         if db["PASSWORD"]:
             self.env["DATABASE_URL"] = self.env["DATABASE_URL"].replace(

@@ -38,10 +38,15 @@ from leads.services.applications import (
 from leads.services.merge import candidate_merge
 from leads.services.pipeline import candidate_close
 from roles.models import JobPosting
+from tests.clock import clock_at
 from tests.leads.conftest import lead_body
 from tests.roles.factories import EmployerFactory, JobPostingFactory
 
 pytestmark = pytest.mark.django_db
+
+# Written around fixed dates (offers in late November 2026, starts in January 2027).
+_clock = clock_at("2026-11-20T10:00:00+09:00")
+
 S = Application.Stage
 JST = ZoneInfo("Asia/Tokyo")
 

@@ -13,10 +13,15 @@ from accounts.services import staff_user_create
 from leads.models import Application, ApplicationEvent, Candidate, EmployerReveal, InterviewRound, Placement
 from leads.services.applications import application_accept, application_create
 from roles.models import JobPosting, Role
+from tests.clock import clock_at
 from tests.leads.conftest import lead_body
 from tests.roles.factories import EmployerFactory, JobPostingFactory
 
 pytestmark = pytest.mark.django_db
+
+# Written around fixed dates (offers in late November 2026, starts in January 2027).
+_clock = clock_at("2026-11-20T10:00:00+09:00")
+
 S = Application.Stage
 LIST = "/admin/leads/application/"
 

@@ -15,10 +15,16 @@ from accounts.models import Groups, User
 from accounts.services import staff_user_create
 from leads.models import Application, ApplicationEvent, Candidate, Placement
 from leads.services.applications import application_create
+from tests.clock import clock_at
+from tests.conftest import RACES
 from tests.leads.conftest import lead_body
 from tests.roles.factories import EmployerFactory, JobPostingFactory
 
 pytestmark = pytest.mark.django_db
+
+# Written around fixed dates (offers in late November 2026, starts in January 2027).
+_clock = clock_at("2026-11-20T10:00:00+09:00")
+
 S = Application.Stage
 
 
@@ -320,6 +326,7 @@ def test_an_unknown_application_is_404(advisor_client):
 # --- concurrency ------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgresql(RACES)
 @pytest.mark.django_db(transaction=True)
 def test_parallel_recommendations_create_one_application(partner):
     # Transactional tests empty every table, the groups made by migrations included.

@@ -13,6 +13,7 @@ from accounts.services import staff_user_create
 from leads.models import Candidate, FollowUpTask, TimelineEvent
 from leads.services.followups import followup_task_complete, followup_task_create, followup_task_snooze
 from leads.services.intake import LeadInput, lead_ingest
+from tests.clock import clock_at
 from tests.leads.helpers_admin import messages_of
 from tests.leads.test_workspace import _form_data
 
@@ -25,6 +26,10 @@ TASKS = "/admin/leads/followuptask/"
 
 def _at(day, hour, minute=0):
     return datetime(2026, 11, day, hour, minute, tzinfo=JST)
+
+
+# The tasks' fixed dates keep their meaning (due this morning, overdue, tomorrow) on any day.
+_clock = clock_at(NOW.isoformat())
 
 
 @pytest.fixture
