@@ -31,12 +31,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import CharField, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import BaseExpression, Combinable
-from django.db.models.functions import Cast, Coalesce, Concat, Greatest
+from django.db.models.functions import Coalesce, Concat, Greatest
 from django.utils import timezone
 
 from core.business_time import business_time_add
+from core.expressions import UUIDText
 from core.models import OutboxMessage
 from core.outbox import OutboxItem, outbox_enqueue
 from leads.models import Candidate, Lead, TimelineEvent
@@ -85,7 +86,7 @@ def candidates_quiet(*, now: datetime) -> QuerySet[Candidate]:
     after = settings.QUIET_CANDIDATE_AFTER
     flagged = OutboxMessage.objects.filter(
         kind=KIND_QUIET,
-        subject=Concat(Value("candidate:"), Cast(OuterRef("pk"), CharField())),
+        subject=Concat(Value("candidate:"), UUIDText(OuterRef("pk"))),
         due_at__gte=OuterRef("last_activity") + after,
     )
     return (

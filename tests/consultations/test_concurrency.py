@@ -20,9 +20,13 @@ from django.utils import timezone
 
 from consultations.models import Booking
 from consultations.selectors import slots_for_range
+from tests.conftest import RACES
 from tests.consultations.conftest import make_lead, token_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgresql(RACES),
+]
 
 
 class _WideBacklogServer(ThreadedWSGIServer):

@@ -10,6 +10,8 @@ from consultations.tokens import manage_token_new
 from core.business_time import BUSINESS_TZ
 from tests.consultations.conftest import make_lead
 
+EXCLUSION = "an exclusion constraint: on SQLite the booking service checks (test_sqlite.py)"
+
 pytestmark = pytest.mark.django_db
 
 TEN = datetime(2026, 11, 24, 10, tzinfo=BUSINESS_TZ)
@@ -41,6 +43,7 @@ def _refused(booking) -> bool:
     return False
 
 
+@pytest.mark.postgresql(EXCLUSION)
 def test_an_orm_write_cannot_overlap_an_advisors_booking_or_its_buffer(advisors):
     _booking(advisors[0], TEN).save()
 
@@ -51,6 +54,7 @@ def test_an_orm_write_cannot_overlap_an_advisors_booking_or_its_buffer(advisors)
     assert not _refused(_booking(advisors[0], TEN + timedelta(minutes=15), status="cancelled"))
 
 
+@pytest.mark.postgresql(EXCLUSION)
 def test_held_bookings_still_occupy_the_time(advisors):
     _booking(advisors[0], TEN, status="held").save()
 

@@ -11,7 +11,10 @@ from leads.models import Candidate, Lead
 from leads.services.intake import LeadInput, lead_ingest
 from leads.services.partners import partner_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgresql("prepared statements (psycopg): the ORM path they mirror runs on SQLite"),
+]
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ def database_down() -> Iterator[None]:
         connection.settings_dict["PORT"] = real_port
 
 
+@pytest.mark.postgresql("a database server that stops answering: SQLite has none to lose")
 @pytest.mark.django_db(transaction=True)
 def test_it_names_the_database_when_it_is_down(client, database_down):
     response = client.get("/healthz")

@@ -4,7 +4,10 @@ on every INSERT of lead intake (a candidate, a lead and two outbox rows)."""
 import pytest
 from django.db import connection
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgresql("reads the pg_indexes catalogue: the index design is PostgreSQL's"),
+]
 
 
 def _indexes(table: str) -> dict[str, str]:

@@ -183,6 +183,7 @@ def test_send_due_reminders_rejects_a_bad_instant(value):
         call_command("send_due_reminders", "--as-of", value, stdout=StringIO())
 
 
+@pytest.mark.postgresql("concurrent sweeps claim rows with FOR UPDATE SKIP LOCKED, which SQLite has not")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_never_deliver_a_row_twice():
     due = datetime.fromisoformat("2026-11-24T10:00:00+09:00")

@@ -5,7 +5,6 @@ import re
 from typing import Any
 
 from django.contrib.messages import get_messages
-from django.db import connection
 from django.test import Client
 
 from accounts.models import User
@@ -68,16 +67,3 @@ def messages_of(response: Any) -> list[str]:
 def shown_keys(response: Any) -> list[str]:
     """The raw API keys shown in the messages of an admin response."""
     return [key for message in messages_of(response) for key in API_KEY_RE.findall(message)]
-
-
-def tables_containing(text: str) -> list[str]:
-    """Every table of the database with a row whose text form contains `text` (PostgreSQL
-    casts a whole row to text: every column, whatever its type)."""
-    found = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            quoted = connection.ops.quote_name(table)
-            cursor.execute(f"SELECT count(*) FROM {quoted} AS t WHERE t::text LIKE %s", [f"%{text}%"])  # noqa: S608
-            if cursor.fetchone()[0]:
-                found.append(table)
-    return found

@@ -233,6 +233,7 @@ def test_the_log_is_read_only_in_the_admin(manager, advisor):
     assert entry.channel == "admin"
 
 
+@pytest.mark.postgresql("the append-only trigger is PostgreSQL's (migration leads 0009)")
 def test_the_table_refuses_update_and_delete_on_postgresql(manager):
     candidate = _candidate()
     entry = audit_record(candidate_id=candidate.pk, action="view", by=manager, channel="admin")

@@ -12,7 +12,6 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -33,6 +32,7 @@ from leads.services import privacy
 from leads.services.followups import followup_task_create
 from leads.services.merge import candidate_merge
 from leads.services.pipeline import candidate_call_log, candidate_close, candidate_stage_change
+from tests.db_text import tables_containing
 from tests.leads.conftest import lead_body
 from tests.roles.factories import JobPostingFactory
 
@@ -171,16 +171,8 @@ def _erase(**who: str) -> str:
 
 
 def _tables_containing(text: str) -> list[str]:
-    """Every table of the database whose rows, cast to text, contain `text` (any case)."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    found = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            quoted = connection.ops.quote_name(table)
-            cursor.execute(f"SELECT count(*) FROM {quoted} t WHERE t::text ILIKE %s", [pattern])  # noqa: S608
-            if cursor.fetchone()[0]:
-                found.append(table)
-    return found
+    """Every table of the database whose rows contain `text` (any case)."""
+    return tables_containing(text, ignore_case=True)
 
 
 def test_it_exports_everything_about_the_person_and_nothing_of_anyone_else(people):
