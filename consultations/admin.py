@@ -312,6 +312,8 @@ class BookingAdmin(admin.ModelAdmin[Booking]):
         self._apply(
             request,
             queryset,
-            lambda b: booking_cancel(booking_id=b.pk, reason=str(_("Cancelled by the advisor"))),
+            lambda b: booking_cancel(
+                booking_id=b.pk, reason=str(_("Cancelled by the advisor")), by_staff=True
+            ),
             _("%(count)d consultation(s) cancelled."),
         )

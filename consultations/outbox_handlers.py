@@ -18,6 +18,7 @@ from functools import cache
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 from django.db.models.expressions import BaseExpression
+from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 
 from consultations.calendar import booking_ics
@@ -35,6 +36,7 @@ from core.channels import Attachment
 from core.db import JoinedRead, joined_read, joined_read_new
 from core.models import OutboxMessage
 from core.outbox import Outcome, outbox_handler
+from core.quiet_hours import candidate_delivery_time
 from leads.services.messages import candidate_message_send
 from leads.services.quiet import quiet_activity_register
 
@@ -113,8 +115,14 @@ def booking_notice_send(message: OutboxMessage) -> Outcome:
     def ics() -> list[Attachment]:
         method = "CANCEL" if booking.status == Booking.Status.CANCELLED else "PUBLISH"
         content = booking_ics(booking=booking, manage_url=manage_url)
-        return [Attachment("consultation.ics", content, f"text/calendar; method={method}; charset=UTF-8")]
+        return [Attachment("consultation.ics", content, f"text/calendar; method={method}")]
 
+    # The answer to what the candidate just did goes at once, at any hour. A change the
+    # agency made waits out the candidate's quiet hours, unless the consultation would have
+    # started by then: the candidate must hear of it before setting out.
+    held = bool(message.payload.get("by_staff")) and (
+        candidate_delivery_time(due=timezone.now(), deadline=booking.start_at) is not None
+    )
     return candidate_message_send(
         message=message,
         candidate=booking.candidate,
@@ -122,7 +130,8 @@ def booking_notice_send(message: OutboxMessage) -> Outcome:
         # The email's link is as before; the short texts give none once cancelled.
         context=_context(booking, manage_url),
         language=booking.language,
-        quiet_hours=False,  # the answer to what the candidate (or advisor) just did
+        quiet_hours=held,
+        deadline=booking.start_at if held else None,
         attachments=ics,
     )
 

@@ -131,12 +131,18 @@ def _require_bookable(start: datetime, now: datetime) -> None:
         raise SlotUnavailable
 
 
-def _notify(booking: Booking, *, kind: str, now: datetime) -> None:
+def _notify(booking: Booking, *, kind: str, now: datetime, by_staff: bool = False) -> None:
+    """The candidate's notice of a change. The reply to their own action goes at once, at any
+    hour (they are waiting for it); a change the agency made waits out their quiet hours
+    (consultations.outbox_handlers.booking_notice_send)."""
+    payload: dict[str, object] = {"booking_id": str(booking.pk)}
+    if by_staff:
+        payload["by_staff"] = True
     item = OutboxItem(
         kind=kind,
         subject=booking_subject(booking.pk),
         due_at=now,
-        payload={"booking_id": str(booking.pk)},
+        payload=payload,
         version=booking.sequence + 1,  # one notice per revision of the booking
     )
     outbox_enqueue(items=[item])
@@ -342,10 +348,13 @@ def booking_reschedule(*, booking_id: uuid.UUID, start: datetime, now: datetime 
     return booking
 
 
-def booking_cancel(*, booking_id: uuid.UUID, reason: str = "", now: datetime | None = None) -> Booking:
+def booking_cancel(
+    *, booking_id: uuid.UUID, reason: str = "", by_staff: bool = False, now: datetime | None = None
+) -> Booking:
     """Cancel a future booking; its time is free again at once and none of its pending
     messages (reminders included) will be sent. Cancelling again changes nothing. Raises
-    BookingClosed once the consultation has started."""
+    BookingClosed once the consultation has started. ``by_staff``: the agency cancelled, not
+    the candidate, so the notice waits out the candidate's quiet hours."""
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking_id)
@@ -358,7 +367,7 @@ def booking_cancel(*, booking_id: uuid.UUID, reason: str = "", now: datetime | N
         booking.cancel_reason = reason
         booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
         outbox_cancel(subject=booking_subject(booking.pk))
-        _notify(booking, kind=KIND_CANCELLED, now=now)
+        _notify(booking, kind=KIND_CANCELLED, now=now, by_staff=by_staff)
     return booking
 
 

@@ -32,9 +32,11 @@ def _booking_mail():
 
 
 def _ics(message):
-    ((name, content, mimetype),) = message.attachments
+    """The attachment's Content-Type as it goes out (one charset) and its calendar."""
+    ((name, content, _mimetype),) = message.attachments
     assert name == "consultation.ics"
-    return mimetype, Calendar.from_ical(content)
+    (part,) = [p for p in message.message().walk() if p.get_filename() == "consultation.ics"]
+    return part["Content-Type"], Calendar.from_ical(content)
 
 
 @pytest.fixture
@@ -52,9 +54,9 @@ def test_the_confirmation_is_in_japanese_with_the_ics(token):
     assert "鈴木 様" in message.body
     assert "日時: 2026-11-24 (火) 10:00–10:45 (日本時間)" in message.body
     assert "担当アドバイザー: 佐藤 美咲" in message.body
-    assert f"http://testserver/consultations/{token}" in message.body
+    assert f"https://urakata.test/consultations/{token}" in message.body
     mimetype, calendar = _ics(message)
-    assert mimetype == "text/calendar; method=PUBLISH; charset=UTF-8"
+    assert mimetype == 'text/calendar; method="PUBLISH"; charset="utf-8"'
     (event,) = calendar.walk("VEVENT")
     assert event["DTSTART"].dt.isoformat() == "2026-11-24T10:00:00+09:00"
     assert OutboxMessage.objects.get(kind="booking.confirmation").state == "sent"
@@ -109,7 +111,7 @@ def test_a_cancellation_sends_a_cancelling_ics_and_nothing_stale(api, token):
     }
     assert message.subject == "【キャンセル】2026-11-24 10:00 キャリア相談"
     mimetype, calendar = _ics(message)
-    assert mimetype == "text/calendar; method=CANCEL; charset=UTF-8"
+    assert mimetype == 'text/calendar; method="CANCEL"; charset="utf-8"'
     assert str(calendar["METHOD"]) == "CANCEL"
 
 
@@ -133,7 +135,7 @@ def test_a_candidate_without_email_gets_a_short_sms_with_the_manage_link(api, ad
     (sms,) = sms_outbox
     assert sms.to == "+819012345678"
     assert (sms.subject, sms.attachments) == ("", ())
-    assert sms.body.endswith(f"http://testserver/consultations/{token}")
+    assert sms.body.endswith(f"https://urakata.test/consultations/{token}")
     assert "11/24 10:00" in sms.body
 
 
@@ -150,4 +152,4 @@ def test_a_candidate_who_prefers_line_gets_a_line_push_with_the_manage_link(api,
     assert push["json"]["to"] == LINE_USER
     (text,) = push["json"]["messages"]
     assert text["type"] == "text"
-    assert text["text"].endswith(f"http://testserver/consultations/{token}")
+    assert text["text"].endswith(f"https://urakata.test/consultations/{token}")
