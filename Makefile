@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-deploy-dummy-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFG DATABASE_URL=postgres://check@127.0.0.1:5432/check ALLOWED_HOSTS=urakata.example CELERY_BROKER_URL=redis://127.0.0.1:6379/0 REDIS_URL=redis://127.0.0.1:6379/1 SITE_URL=https://urakata.example
 
-.PHONY: run test lint check fmt lock messages chromium
+.PHONY: run test test-sqlite test-moved-clock lint check fmt lock messages chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,18 @@ run: $(VENV)/.installed-run
 ## test: the whole suite against PostgreSQL and Redis on 127.0.0.1 (fails loudly without them).
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/pytest
+
+## test-sqlite: the suite on the embedded default's database (SQLite, in memory), every test
+## but those marked postgresql("why"); Redis is still needed (the tests' cache and broker).
+test-sqlite: $(VENV)/.installed-dev chromium
+	DATABASE_URL=sqlite://:memory: $(BIN)/pytest
+
+## test-moved-clock: the suite with every test started at MOVED_CLOCK (the clock ticking, in
+## the tests and in every process they start): a Saturday night JST in the year-end holidays,
+## two years ahead, a year boundary two days later. Catches tests that depend on the day.
+MOVED_CLOCK ?= 2028-12-30T23:45:00+09:00
+test-moved-clock: $(VENV)/.installed-dev chromium
+	URAKATA_TEST_CLOCK=$(MOVED_CLOCK) $(BIN)/pytest
 
 ## chromium: Debian's Chromium and a Japanese font for the browser tests (Playwright drives
 ## it; it never downloads a browser of its own).
