@@ -9,7 +9,9 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/urakata")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
-os.environ.setdefault("SITE_URL", "http://testserver")
+# Not the test client's host (testserver): a link built from the request instead of
+# SITE_URL shows up as a wrong address in the tests.
+os.environ.setdefault("SITE_URL", "https://urakata.test")
 
 from .base import *  # noqa: F403
 from .base import env

@@ -42,7 +42,7 @@ def test_a_lead_books_with_its_token(api, advisors, lead):
         "mode": "phone",
         "kind": "career",
         "advisor": {"display_name": "佐藤 美咲"},
-        "manage_url": f"http://testserver/consultations/{token}",
+        "manage_url": f"https://urakata.test/consultations/{token}",
     }
     assert re.fullmatch(r"[0-9a-f]{64}", token)
     # Only the token's hash is stored.
@@ -64,6 +64,8 @@ def test_booking_moves_the_candidate_to_consultation_booked(api, advisors, lead)
     assert candidate.advisor == advisors[0]  # the person they will talk to becomes their advisor
 
 
+# What a failure between the booking and its messages leaves behind (nothing):
+# tests/consultations/test_atomicity.py.
 def test_the_confirmation_is_queued_in_the_same_transaction(api, advisors, lead):
     booking_id = api.book_lead(lead, TEN).json()["id"]
 

@@ -279,7 +279,7 @@ def test_the_ics_is_one_event_in_tokyo_time(api, booked):
     assert event["DTSTART"].params["TZID"] == "Asia/Tokyo"
     assert str(event["STATUS"]) == "CONFIRMED"
     assert str(event["SUMMARY"]) == "キャリア相談（裏方）"
-    assert f"http://testserver/consultations/{token}" in str(event["DESCRIPTION"])
+    assert f"https://urakata.test/consultations/{token}" in str(event["DESCRIPTION"])
     assert b"BEGIN:VTIMEZONE" in response.content
 
 

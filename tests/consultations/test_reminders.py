@@ -231,7 +231,7 @@ def test_a_candidate_who_prefers_sms_gets_a_short_text_in_their_language(api, ad
         (
             "+819012345678",
             "Urakata: a reminder of your Career consultation on 11/24 10:00 (Japan time)."
-            f" Change or cancel: http://testserver/consultations/{token}",
+            f" Change or cancel: https://urakata.test/consultations/{token}",
         )
     ]
 

@@ -36,7 +36,7 @@ def test_it_accepts_a_lead_and_answers_201(partner):
         "external_id": "ext-1",
         "created_at": timezone.localtime(lead.created_at).isoformat(),
         "existing_candidate": False,
-        "booking_url": f"http://testserver/book/{body['booking_token']}",
+        "booking_url": f"https://urakata.test/book/{body['booking_token']}",
         "booking_token": body["booking_token"],
     }
     assert body["created_at"].endswith("+09:00")
@@ -52,6 +52,7 @@ def _outbox_due() -> dict[str, str]:
     return {m.kind: timezone.localtime(m.due_at).isoformat() for m in OutboxMessage.objects.all()}
 
 
+# What a failure between the lead and its effects leaves behind (nothing): tests/leads/test_atomicity.py.
 def test_it_records_the_after_effects_in_the_same_transaction(partner):
     with time_machine.travel("2026-11-24T10:00:00+09:00", tick=False):  # a Tuesday
         partner.post(lead_body())
@@ -601,6 +602,7 @@ def test_the_quick_check_accepts_nothing_the_serializer_rejects(overrides):
     assert _both(lead_body(**overrides)) == (None, None)
 
 
+@pytest.mark.postgresql("counts the statements of intake's PostgreSQL fast path (one data-modifying CTE)")
 def test_a_new_person_costs_two_statements_and_a_known_one_the_general_path(
     partner, django_assert_num_queries
 ):

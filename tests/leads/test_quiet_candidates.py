@@ -84,7 +84,7 @@ def test_a_candidate_quiet_for_14_days_is_flagged_once(candidate, advisor, setti
     assert message.subject == "[Follow-up] A candidate has been quiet for a while"
     assert message.body.startswith("One of your candidates has had no activity for 14 days.")
     assert "Last activity: 2026-11-02 10:00 (JST)" in message.body
-    assert f"http://testserver/admin/leads/candidate/{candidate.pk}/change/" in message.body
+    assert f"https://urakata.test/admin/leads/candidate/{candidate.pk}/change/" in message.body
     assert "quiet@example.com" not in message.body  # a link, never the person's details
     task = FollowUpTask.objects.get()
     assert (task.candidate_id, task.advisor_id, task.source) == (candidate.pk, advisor.pk, "quiet_candidate")
