@@ -108,6 +108,25 @@ def test_it_ignores_a_bearer_key(client, posting):
     assert posting.title not in response.content.decode()
 
 
+@pytest.mark.parametrize("which", ["list", "detail"])
+def test_it_refuses_a_valid_partner_key(partner, posting, which):
+    # The key is real and active: it opens the partner's own API...
+    assert partner.get("/api/v1/leads/").status_code == 200
+    path = POSTINGS if which == "list" else f"{POSTINGS}{posting.pk}/"
+
+    # ...and nothing of the postings (CONTRACT section 4).
+    response = partner.get(path)
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [{"code": "not_authenticated", "detail": "認証情報が含まれていません。", "attr": None}],
+    }
+    text = response.content.decode()
+    assert posting.title not in text
+    assert posting.employer.name not in text
+
+
 @pytest.mark.parametrize(
     ("group", "is_staff"),
     [(None, True), (None, False), (Groups.ADVISORS, False)],
