@@ -10,3 +10,5 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.faults.apps.FaultsConfig"]
 REMINDER_SWEEP_THREADS = parse_positive_int(
     "REMINDER_SWEEP_THREADS", env("REMINDER_SWEEP_THREADS", default="8")
 )
+# The real consultation reminders' emails, countable across processes (tests.faults.mailsink).
+EMAIL_BACKEND = "tests.faults.mailsink.EmailBackend"

@@ -22,16 +22,22 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import redis
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import Groups
+from consultations.selectors import slots_for_range
+from consultations.services import advisor_onboard, booking_create
+from consultations.services.bookings import KIND_REMINDER
 from core.models import OutboxMessage
 from core.outbox import OutboxItem, outbox_enqueue
+from leads.services.intake import LeadInput, lead_ingest
 from tests.faults.sink import KIND
 
 pytestmark = [
@@ -44,6 +50,7 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 REMINDERS = 1000
+REAL_REMINDERS = 30  # consultation reminders through the real handler, among the sink's rows
 LEASE_SECONDS = 4
 THREADS = 8  # delivery threads per sweep, as in production (tests.faults.settings)
 RETAKEN = re.compile(r"outbox: \S+ \(id (\d+)\) re-taken after its lease expired")
@@ -133,6 +140,8 @@ class Cluster:
         self.tmp = tmp_path
         self.sink = tmp_path / "sink.log"
         self.sink.touch()
+        self.mail_sink = tmp_path / "mail.log"
+        self.mail_sink.touch()
         self.pause = tmp_path / "pause"
         self.env = {
             **os.environ,
@@ -156,6 +165,10 @@ class Cluster:
             "FAULT_SINK": str(self.sink),
             "FAULT_DELAY": "0.003",
             "FAULT_PAUSE": str(self.pause),
+            "FAULT_MAIL_SINK": str(self.mail_sink),
+            # The consultation reminders must not wait for the morning when the suite runs
+            # on the moved clock (a Saturday, 23:45 JST).
+            "CANDIDATE_QUIET_HOURS": "",
             # Keeps the moved clock's folder when the suite runs moved (tests/clock.py).
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         }
@@ -199,6 +212,10 @@ class Cluster:
     def logs(self) -> str:
         return "".join(self.log(name) for name in self.processes)
 
+    def emails(self) -> Counter[str]:
+        """How many emails each recipient got (the real reminders' candidates)."""
+        return Counter(line.split()[0] for line in self.mail_sink.read_text().splitlines())
+
     def deliveries(self) -> list[tuple[int, int]]:
         lines = self.sink.read_text().splitlines()
         return [(int(pk), int(pid)) for pk, pid in (line.split() for line in lines)]
@@ -231,24 +248,70 @@ def cluster(transactional_db, tmp_path, redis_server):
     cluster.stop()  # before the database is flushed
 
 
-def _due_reminders(count: int = REMINDERS, *, wave: int = 1) -> set[int]:
-    due = timezone.now() - timedelta(seconds=1)
+def _due_reminders(count: int = REMINDERS, *, wave: int = 1, due: datetime | None = None) -> set[int]:
+    """`count` sink reminders, due a second ago (or from `due`), one microsecond apart
+    (sweeps claim in due order: rows due in between are taken among them)."""
+    due = due or timezone.now() - timedelta(seconds=1)
     outbox_enqueue(
-        items=[OutboxItem(kind=KIND, subject=f"fault:{wave}:{i}", due_at=due) for i in range(count)]
+        items=[
+            OutboxItem(kind=KIND, subject=f"fault:{wave}:{i}", due_at=due + timedelta(microseconds=i))
+            for i in range(count)
+        ]
     )
-    return set(OutboxMessage.objects.values_list("pk", flat=True))
+    return set(OutboxMessage.objects.filter(kind=KIND).values_list("pk", flat=True))
+
+
+def _real_consultation_reminders(count: int, *, due: datetime) -> dict[int, str]:
+    """`count` booked consultations, each with one reminder for the real handler
+    (consultations.outbox_handlers.booking_reminder_send), due among the sink's rows.
+    Everything else the bookings wrote (confirmations, the other reminder, the leads'
+    effects) is set aside. {reminder row id: the candidate's email}."""
+    for name in (Groups.ADVISORS, Groups.MANAGERS):
+        Group.objects.get_or_create(name=name)
+    for n in range(2):
+        advisor_onboard(email=f"fault-advisor{n}@urakata.example", display_name=f"Advisor {n}")
+    now = timezone.now()
+    today = timezone.localdate(now)
+    reminders: dict[int, str] = {}
+    for i in range(count):
+        email = f"fault-candidate{i}@example.com"
+        person = LeadInput(
+            family_name="山田",
+            given_name="太郎",
+            email=email,
+            consent_policy_version="v1",
+            consent_agreed_at=now,
+            consent_third_party_provision=True,
+            raw_payload={},
+        )
+        lead = lead_ingest(partner=None, data=person).lead
+        # The first time still free (each booking takes one of its advisor's times).
+        free = slots_for_range(date_from=today, date_to=today + timedelta(days=40), kind="career", now=now)
+        assert free, "no free time left for the bookings"
+        booking = booking_create(start=free[0].start, kind="career", mode="online", lead_id=lead.pk).booking
+        mine = OutboxMessage.objects.filter(kind=KIND_REMINDER, subject=f"booking:{booking.pk}")
+        reminders[mine.latest("due_at").pk] = email
+    OutboxMessage.objects.exclude(kind=KIND).exclude(pk__in=reminders).update(state="cancelled")
+    # Due among the sink's rows (_due_reminders from the same `due`): one every
+    # REMINDERS / count of them, so that some are in flight when a worker is killed.
+    for i, pk in enumerate(reminders):
+        between = timedelta(microseconds=i * REMINDERS // count)
+        OutboxMessage.objects.filter(pk=pk).update(due_at=due + between)
+    return reminders
 
 
 def _all_sent(cluster: Cluster, timeout: float = 60) -> None:
     def done():
         cluster.alive()
-        return not OutboxMessage.objects.exclude(state="sent").exists()
+        return not OutboxMessage.objects.exclude(state__in=("sent", "cancelled")).exists()
 
     _wait(done, timeout=timeout, what="every reminder to be sent", interval=0.25)
 
 
 def test_kill_9_of_a_worker_mid_batch_loses_nothing_and_doubles_only_a_logged_row(cluster):
-    ids = _due_reminders()
+    due = timezone.now() - timedelta(seconds=1)
+    real = _real_consultation_reminders(REAL_REMINDERS, due=due)
+    ids = _due_reminders(due=due)
     cluster.worker("worker1")
     cluster.worker("worker2")
     cluster.beat("beat")
@@ -269,7 +332,7 @@ def test_kill_9_of_a_worker_mid_batch_loses_nothing_and_doubles_only_a_logged_ro
     delivered = Counter(pk for pk, _pid in cluster.deliveries())
     assert set(delivered) == ids  # every reminder sent
     retaken = {int(pk) for pk in RETAKEN.findall(cluster.logs())}
-    assert retaken <= ids
+    assert retaken <= ids | set(real)
     doubled = {pk for pk, count in delivered.items() if count > 1}
     # The rows the victim had handed to the provider went out twice, and each was logged
     # when another sweep took it again after its lease; nothing else was doubled.
@@ -279,7 +342,14 @@ def test_kill_9_of_a_worker_mid_batch_loses_nothing_and_doubles_only_a_logged_ro
     # At most one per delivery thread of the victim; never a third copy.
     assert len(doubled) <= THREADS
     assert max(delivered.values()) == 2
-    assert OutboxMessage.objects.filter(state="sent").count() == REMINDERS
+    assert OutboxMessage.objects.filter(kind=KIND, state="sent").count() == REMINDERS
+    # The real consultation reminders went through the same deaths: each sent, each email
+    # once, a second copy only of a row whose re-take was logged, never a third.
+    assert set(OutboxMessage.objects.filter(pk__in=real).values_list("state", flat=True)) == {"sent"}
+    emails = cluster.emails()
+    assert set(emails) == set(real.values())
+    assert {pk for pk, email in real.items() if emails[email] > 1} <= retaken
+    assert max(emails.values()) <= 2
 
 
 def test_a_broker_restart_mid_run_and_the_run_completes(cluster, redis_server):
