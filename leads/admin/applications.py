@@ -5,6 +5,7 @@
 Every stage change goes through leads.services.applications; the stage is never a form field.
 """
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import widgets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -385,7 +386,11 @@ class PostingMatchingAdmin(JobPostingAdmin):
         if request.method == "POST":
             if not may_recommend:
                 raise PermissionDenied
-            candidate = get_object_or_404(Candidate, pk=request.POST.get("candidate"))
+            try:  # a forged or empty id is no candidate (and no 500)
+                candidate_id = uuid.UUID(request.POST.get("candidate", ""))
+            except ValueError:
+                raise Http404 from None
+            candidate = get_object_or_404(Candidate, pk=candidate_id)
             if request.POST.get("action") == "reveal":
                 employer_reveal(candidate=candidate, posting=posting, by=staff_user(request))
                 message = _("Employer revealed to %(candidate)s.") % {"candidate": candidate}
