@@ -160,8 +160,9 @@ def prepare(args: argparse.Namespace, count: int) -> tuple[list[str], list[date]
     from consultations.selectors import day_closed_by_default
     from consultations.services import advisor_onboard
     from core.business_time import BUSINESS_TZ
-    from leads.services.intake import LeadInput, lead_ingest
-    from leads.tokens import booking_token_for
+    from leads.intake.inputs import LeadInput
+    from leads.intake.services import lead_ingest
+    from leads.intake.tokens import booking_token_for
 
     for n in range(args.advisors):
         advisor_onboard(email=f"bench-advisor-{n}@urakata.example", display_name=f"Advisor {n}")

@@ -151,7 +151,7 @@ def fill(*, postings: int, candidates: int) -> None:
 
 def naive_postings_for_candidate(*, candidate: Any, limit: int = 20) -> list[tuple[int, int]]:
     from leads.models import CandidateCertification
-    from leads.selectors_matching import (
+    from leads.placements.matching import (
         EXPERIENCE_PREFERRED_PENALTY,
         PREFERRED_CERTIFICATION_WEIGHT,
         WEIGHTS,
@@ -197,7 +197,7 @@ def _holds(held: set[Any], certification: Any) -> bool:
 
 def naive_candidates_for_posting(*, posting: Any, limit: int = 20) -> list[tuple[int, Any]]:
     from leads.models import Candidate
-    from leads.selectors_matching import (
+    from leads.placements.matching import (
         EXPERIENCE_PREFERRED_PENALTY,
         PREFERRED_CERTIFICATION_WEIGHT,
         WEIGHTS,
@@ -265,8 +265,8 @@ def baseline_and_worst_case(*, posting: Any, ours: dict[str, Any], runs: int) ->
     checked against the naive loop)."""
     from django.db.models import Q
 
-    import leads.selectors_matching as matching
-    from leads.selectors_matching import candidates_for_posting
+    from leads.placements import matching
+    from leads.placements.matching import candidates_for_posting
     from roles.models import JobPosting, Role
 
     prefilter = matching._wants_role_if
@@ -317,7 +317,7 @@ def main() -> None:
     print(f"filled in {time.perf_counter() - started:.1f} s", flush=True)
 
     from leads.models import Candidate
-    from leads.selectors_matching import candidates_for_posting, postings_for_candidate
+    from leads.placements.matching import candidates_for_posting, postings_for_candidate
     from roles.models import JobPosting
 
     # A typical candidate and posting: a wish for a role, a place, certifications.

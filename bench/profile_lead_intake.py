@@ -97,13 +97,14 @@ def components(*, key: str, requests: int, first: int) -> list[tuple[str, float]
 
     from bench.views import NaiveLeadSerializer
     from core.tasks import outbox_sweep_task
-    from leads.apis import _lead_input  # how the view turns validated data into a LeadInput
+    from leads.intake.apis import _lead_input  # how the view turns validated data into a LeadInput
+    from leads.intake.quick_check import lead_create_input_quick
+    from leads.intake.serializers import LeadCreateInputSerializer
+    from leads.intake.services import lead_ingest
+    from leads.intake.tokens import booking_token_for
     from leads.models import Partner
-    from leads.selectors import partner_for_api_key
-    from leads.serializers import LeadCreateInputSerializer, lead_create_input_quick
-    from leads.services.intake import lead_ingest
-    from leads.services.partners import api_key_mark_used
-    from leads.tokens import booking_token_for
+    from leads.partners.keys import api_key_mark_used
+    from leads.partners.selectors import partner_for_api_key
     from roles.selectors import role_slugs_active
 
     partner = Partner.objects.get()

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Groups, User
+from accounts.staff import is_manager, staff_user
 from consultations.models import AvailabilityOverride, Booking, WeeklyAvailability
 from consultations.services import (
     BookingError,
@@ -28,7 +29,6 @@ from consultations.services import (
     booking_record_outcome,
 )
 from core.business_time import BUSINESS_TZ
-from leads.admin.common import is_manager, staff_user
 
 
 class OwnAvailabilityAdmin(admin.ModelAdmin[Any]):

@@ -38,8 +38,8 @@ from consultations.tokens import manage_url_for
 from core.business_time import BUSINESS_TZ
 from core.exceptions import Conflict
 from core.openapi import client_error_response
+from leads.intake.inputs import LeadInput
 from leads.models import Lead
-from leads.services.intake import LeadInput
 
 CONFLICT_MESSAGES = {
     "slot_unavailable": _("This time is no longer available. Please choose another slot."),

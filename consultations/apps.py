@@ -7,12 +7,18 @@ class ConsultationsConfig(AppConfig):
     verbose_name = _("Consultations")
 
     def ready(self) -> None:
-        # Register the booking emails and the follow-ups with the outbox, and the bookings'
-        # part of a person's disclosure, erasure and consent withdrawal.
-        from consultations import outbox_followups, outbox_handlers  # noqa: F401
+        # Register the booking emails and the follow-ups with the outbox, the bookings' part
+        # of a person's timeline, disclosure, erasure and consent withdrawal, and what the
+        # advisors' workspace reads of them.
+        from consultations import outbox_followups, outbox_handlers, timeline  # noqa: F401
         from consultations.privacy import bookings_erase, bookings_export, bookings_withdraw_consent
-        from leads.services.consent import consent_register
-        from leads.services.privacy import privacy_register
+        from consultations.workspace import booking_upcoming_exists, bookings_between
+        from leads.candidates.dashboard import dashboard_consultations_register
+        from leads.candidates.selectors import upcoming_consultation_register
+        from leads.privacy.consent import consent_register
+        from leads.privacy.records import privacy_register
 
         privacy_register(name="bookings", exporter=bookings_export, eraser=bookings_erase)
         consent_register(name="bookings", hook=bookings_withdraw_consent)
+        upcoming_consultation_register(condition=booking_upcoming_exists)
+        dashboard_consultations_register(reader=bookings_between)

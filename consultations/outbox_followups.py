@@ -5,7 +5,7 @@ Each handler checks again at delivery that its booking is still in the state tha
 it, at the time it was written for, and returns SKIPPED otherwise. Advisor follow-ups also
 create a follow-up task, keyed by the outbox row so that a repeated delivery makes one task.
 
-Messages to the candidate go through the channel layer (leads.services.messages): email,
+Messages to the candidate go through the channel layer (leads.candidates.messages): email,
 SMS or LINE by the candidate's preference, held to quiet hours at delivery; the short text
 for SMS and LINE is consultations/short/no_show_rebook.txt."""
 
@@ -21,9 +21,9 @@ from consultations.services.followups import KIND_NO_SHOW, KIND_NO_SHOW_REBOOK, 
 from core.business_time import BUSINESS_TZ
 from core.models import OutboxMessage
 from core.outbox import Outcome, outbox_handler
+from leads.candidates.messages import advisor_follow_up, candidate_message_send
+from leads.intake.tokens import booking_token_for, booking_url_for
 from leads.models import FollowUpTask, Lead
-from leads.services.messages import advisor_follow_up, candidate_message_send
-from leads.tokens import booking_token_for, booking_url_for
 
 
 def _advisor_follow_up(

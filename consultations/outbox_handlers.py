@@ -1,7 +1,7 @@
 """Messages to the candidate about their booking (registered in ConsultationsConfig.ready).
 
 Rendered at delivery time from the booking as it is then, in the booking's language, and
-sent through the candidate's preferred channel (leads.services.messages): email with the
+sent through the candidate's preferred channel (leads.candidates.messages): email with the
 .ics attached, or a short SMS / LINE text with the manage link. Each handler first checks
 that the message still applies (a confirmation for a booking cancelled meanwhile is
 skipped, not sent); a candidate who cannot be reached, withdrew consent or was erased is
@@ -37,8 +37,8 @@ from core.db import JoinedRead, joined_read, joined_read_new
 from core.models import OutboxMessage
 from core.outbox import Outcome, outbox_handler
 from core.quiet_hours import candidate_delivery_time
-from leads.services.messages import candidate_message_send
-from leads.services.quiet import quiet_activity_register
+from leads.candidates.messages import candidate_message_send
+from leads.candidates.quiet import quiet_activity_register
 
 # kind -> (template name, the booking status it needs to still apply)
 TEMPLATES = {

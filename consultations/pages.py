@@ -26,8 +26,8 @@ from consultations.services import (
     booking_reschedule,
 )
 from core.business_time import BUSINESS_TZ
+from leads.intake.tokens import booking_token_lead_id
 from leads.models import Lead
-from leads.tokens import booking_token_lead_id
 
 DAYS_SHOWN = 14
 

@@ -1,4 +1,4 @@
-"""The bookings' part of a person's disclosure and erasure (leads.services.privacy)."""
+"""The bookings' part of a person's disclosure and erasure (leads.privacy.records)."""
 
 from typing import Any
 
@@ -52,7 +52,7 @@ def bookings_erase(candidate: Candidate) -> int:
 
 
 def bookings_withdraw_consent(candidate: Candidate) -> int:
-    """The bookings' part of a consent withdrawal (leads.services.consent): future
+    """The bookings' part of a consent withdrawal (leads.privacy.consent): future
     consultations are cancelled and nothing is sent about them. booking_cancel writes the
     cancellation notice; it is cancelled again in the same transaction, so it is never
     committed as pending and never sent. Returns how many bookings were cancelled."""

@@ -9,8 +9,8 @@ from rest_framework import serializers
 
 from consultations.models import Booking, ConsultationKind, ConsultationMode
 from core.business_time import BUSINESS_TZ
-from leads.normalize import normalize_email, normalize_name, normalize_phone
-from leads.serializers import (
+from core.normalize import normalize_email, normalize_name, normalize_phone
+from leads.intake.serializers import (
     NAME_INVALID,
     PHONE_INVALID,
     AwareDateTimeField,
@@ -18,7 +18,7 @@ from leads.serializers import (
     NormalizedCharField,
     StrictSerializer,
 )
-from leads.tokens import booking_token_lead_id
+from leads.intake.tokens import booking_token_lead_id
 
 MAX_SLOT_DAYS = 31
 CONTACT_FIELDS = ("family_name", "given_name", "email", "phone", "consent")

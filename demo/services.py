@@ -9,10 +9,11 @@ from django.db import transaction
 from accounts.models import User
 from consultations.demo import demo_bookings_seed
 from consultations.services import advisor_onboard, availability_set_default
-from leads.demo import demo_applications_seed
+from leads.intake.inputs import LeadInput
+from leads.intake.services import lead_ingest
 from leads.models import Candidate, Partner
-from leads.services.intake import LeadInput, lead_ingest
-from leads.services.partners import partner_create
+from leads.partners.keys import partner_create
+from leads.placements.demo import demo_applications_seed
 from roles.demo import demo_employers_seed
 
 DEMO_ADVISORS = (

@@ -7,15 +7,22 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads and candidates")
 
     def ready(self) -> None:
-        # Register the outbox handlers, the OpenAPI description of partner keys and the
-        # applications' part of a person's disclosure and erasure.
-        from leads import authentication, outbox_handlers  # noqa: F401
-        from leads.privacy_applications import (
+        # Register the outbox handlers, the OpenAPI description of partner keys, and the
+        # placements' part of a person's timeline, merge, disclosure and erasure (the
+        # candidates' workspace below them never imports them).
+        from leads.candidates import outbox_handlers as candidate_handlers  # noqa: F401
+        from leads.candidates.merge import candidate_merge_register
+        from leads.intake import outbox_handlers as intake_handlers  # noqa: F401
+        from leads.partners import authentication  # noqa: F401
+        from leads.placements import timeline  # noqa: F401
+        from leads.placements.privacy import (
             applications_erase,
             applications_export,
             employer_reveals_export,
         )
-        from leads.services.privacy import privacy_register
+        from leads.placements.services import applications_merge
+        from leads.privacy.records import privacy_register
 
         privacy_register(name="applications", exporter=applications_export, eraser=applications_erase)
         privacy_register(name="employer_reveals", exporter=employer_reveals_export)
+        candidate_merge_register(hook=applications_merge)

@@ -1,8 +1,8 @@
 from celery import shared_task
 from django.utils import timezone
 
-from leads.services.partners import api_key_usage_flush
-from leads.services.retention import retention_anonymise
+from leads.partners.keys import api_key_usage_flush
+from leads.privacy.retention import retention_anonymise
 
 
 @shared_task
@@ -33,9 +33,9 @@ def retention_anonymise_task() -> str:
 
 @shared_task
 def quiet_candidates_scan_task() -> int:
-    """Write the quiet-candidate follow-ups (leads.services.quiet). Idempotent: a row per
+    """Write the quiet-candidate follow-ups (leads.candidates.quiet). Idempotent: a row per
     candidate and quiet period, keyed, so a repeated or doubled scan adds nothing; a lost
     one is made up by the next hour's."""
-    from leads.services.quiet import candidates_quiet_scan
+    from leads.candidates.quiet import candidates_quiet_scan
 
     return candidates_quiet_scan()

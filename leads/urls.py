@@ -1,7 +1,6 @@
 from django.urls import path
 
-from leads.apis import LeadCollectionApi, LeadDetailApi, PartnerStatsApi
-from leads.apis_advisor import (
+from leads.candidates.apis import (
     CandidateAssignApi,
     CandidateCallApi,
     CandidateDetailApi,
@@ -9,7 +8,9 @@ from leads.apis_advisor import (
     CandidateNoteApi,
     CandidateStageApi,
 )
-from leads.apis_applications import (
+from leads.intake.apis import LeadCollectionApi
+from leads.partners.apis import LeadDetailApi, PartnerStatsApi
+from leads.placements.apis import (
     ApplicationCollectionApi,
     ApplicationDetailApi,
     ApplicationTransitionApi,
@@ -18,7 +19,7 @@ from leads.apis_applications import (
     PlacementCreateApi,
     PlacementLeavingApi,
 )
-from leads.apis_matching import CandidateMatchingPostingsApi, PostingMatchingCandidatesApi
+from leads.placements.matching_api import CandidateMatchingPostingsApi, PostingMatchingCandidatesApi
 
 urlpatterns = [
     path("leads/", LeadCollectionApi.as_view(), name="leads"),

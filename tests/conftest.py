@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from core import tasks as core_tasks
-from leads.services import partners
+from leads.partners import keys as partners
 from roles.selectors import catalogue_local_forget
 
 # Partner fixtures (make_partner, partner) for every app's tests.

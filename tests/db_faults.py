@@ -1,5 +1,5 @@
 """Failures injected in the database, for the tests that prove a change and its effects are
-written in one transaction (tests/leads/test_atomicity.py, tests/consultations/test_atomicity.py):
+written in one transaction (tests/leads/intake/test_atomicity.py, tests/consultations/test_atomicity.py):
 the database refuses the second write, whichever statement carries it."""
 
 from collections.abc import Iterator

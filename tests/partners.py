@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from leads.models import Partner
-from leads.services.partners import api_key_issue, partner_create
+from leads.partners.keys import api_key_issue, partner_create
 
 _numbers = itertools.count(1)
 

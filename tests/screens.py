@@ -36,8 +36,15 @@ from consultations.services import (
 )
 from core.business_time import BUSINESS_TZ
 from core.models import OutboxMessage
+from leads.candidates.followups import followup_task_complete, followup_task_create, followup_task_snooze
+from leads.candidates.merge import candidate_merge
+from leads.candidates.pipeline import candidate_call_log, candidate_close
+from leads.candidates.profile import candidate_assign
+from leads.intake.inputs import LeadInput
+from leads.intake.services import lead_ingest
 from leads.models import Application, Candidate, CandidateCertification, Partner, WorkHistoryEntry
-from leads.services.applications import (
+from leads.partners.keys import api_key_issue, api_key_revoke, partner_create, signing_secret_generate
+from leads.placements.services import (
     application_accept,
     application_create,
     application_transition,
@@ -45,15 +52,9 @@ from leads.services.applications import (
     interview_round_schedule,
     placement_record_leaving,
 )
-from leads.services.audit import Channel
-from leads.services.consent import candidate_withdraw_consent
-from leads.services.followups import followup_task_complete, followup_task_create, followup_task_snooze
-from leads.services.intake import LeadInput, lead_ingest
-from leads.services.merge import candidate_merge
-from leads.services.partners import api_key_issue, api_key_revoke, partner_create, signing_secret_generate
-from leads.services.pipeline import candidate_call_log, candidate_close
-from leads.services.privacy import person_erase
-from leads.services.profile import candidate_assign
+from leads.privacy.audit import Channel
+from leads.privacy.consent import candidate_withdraw_consent
+from leads.privacy.records import person_erase
 from roles.models import Certification, JobPosting, Role
 from tests.roles.factories import EmployerFactory, JobPostingFactory
 

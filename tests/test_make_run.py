@@ -65,7 +65,7 @@ DEMO_LEAD = """
 import json
 from consultations.models import Booking
 from leads.models import Candidate, Lead
-from leads.tokens import booking_token_for
+from leads.intake.tokens import booking_token_for
 booked = Booking.objects.filter(status=Booking.Status.BOOKED).values("candidate_id")
 candidate = (
     Candidate.objects.filter(email__endswith="@demo.urakata.example")

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.settings import api_settings
 
 from config.wsgi import application
-from leads.services.partners import api_key_issue, partner_create
+from leads.partners.keys import api_key_issue, partner_create
 
 
 @pytest.fixture

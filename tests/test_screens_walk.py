@@ -32,11 +32,11 @@ from accounts.models import Groups, User
 from consultations.models import Booking, ConsultationKind
 from consultations.services import advisor_onboard
 from core.business_time import BUSINESS_TZ
-from leads.ledgers import Ledger
+from leads.intake.services import lead_ingest
+from leads.intake.tokens import booking_token_for
 from leads.models import Application, Candidate
-from leads.services.intake import lead_ingest
-from leads.services.privacy import person_erase
-from leads.tokens import booking_token_for
+from leads.placements.ledgers import Ledger
+from leads.privacy.records import person_erase
 from tests.screens import (
     FAMILY_KANA,
     FAMILY_NAME,

@@ -40,9 +40,10 @@ from core.business_time import BUSINESS_TZ
 from core.outbox import OutboxItem, outbox_cancel, outbox_enqueue
 from core.quiet_hours import candidate_delivery_time
 from core.tasks import outbox_kick_on_commit
+from leads.candidates.pipeline import candidate_advance_to
+from leads.intake.inputs import LeadInput
+from leads.intake.services import lead_ingest
 from leads.models import Candidate, Lead
-from leads.services.intake import LeadInput, lead_ingest
-from leads.services.pipeline import candidate_advance_to
 
 KIND_CONFIRMATION = "booking.confirmation"
 KIND_RESCHEDULED = "booking.rescheduled"

@@ -16,9 +16,9 @@ from consultations.services.bookings import BookingClosed, BookingError, booking
 from consultations.services.followups import KIND_POST_CONSULTATION, MORNING, next_business_morning
 from core.business_time import BUSINESS_TZ
 from core.outbox import outbox_cancel
+from leads.candidates.followups import followup_task_create
+from leads.candidates.pipeline import candidate_advance_to
 from leads.models import Candidate, FollowUpTask
-from leads.services.followups import followup_task_create
-from leads.services.pipeline import candidate_advance_to
 
 NextStep = Booking.NextStep
 

@@ -2,7 +2,7 @@
 (stage moves, interview rounds, placement through the service), placements, and the
 "matching candidates" page of a posting, from which an advisor recommends.
 
-Every stage change goes through leads.services.applications; the stage is never a form field.
+Every stage change goes through leads.placements.services; the stage is never a form field.
 """
 
 import uuid
@@ -21,11 +21,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from leads.admin.common import staff_user
+from accounts.staff import staff_user
 from leads.admin.ledgers import LedgerAdminMixin
 from leads.models import Application, ApplicationEvent, Candidate, EmployerReveal, InterviewRound, Placement
-from leads.selectors_matching import candidates_for_posting
-from leads.services.applications import (
+from leads.placements.matching import candidates_for_posting
+from leads.placements.services import (
     TRANSITIONS,
     ApplicationError,
     application_accept,

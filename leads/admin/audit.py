@@ -14,10 +14,10 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from leads.admin.common import staff_user
-from leads.exports import CANDIDATE_HEADER
+from accounts.staff import staff_user
+from leads.candidates.exports import CANDIDATE_HEADER
 from leads.models import AuditEntry, Candidate
-from leads.services.audit import Action, Channel, audit_record, audit_record_many
+from leads.privacy.audit import Action, Channel, audit_record, audit_record_many
 
 
 def _changed_field_names(form: Any, formsets: Any) -> list[str]:

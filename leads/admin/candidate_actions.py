@@ -11,18 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.staff import staff_user
 from core.business_time import BUSINESS_TZ
-from leads.admin.common import may_edit, staff_user
-from leads.exports import candidate_csv
-from leads.models import Candidate
-from leads.services.merge import candidate_merge
-from leads.services.pipeline import (
+from leads.admin.common import may_edit
+from leads.candidates.exports import candidate_csv
+from leads.candidates.merge import candidate_merge
+from leads.candidates.pipeline import (
     candidate_call_log,
     candidate_close,
     candidate_reopen,
     candidate_stage_change,
 )
-from leads.services.profile import candidate_assign
+from leads.candidates.profile import candidate_assign
+from leads.models import Candidate
 
 
 class CandidateActions(admin.ModelAdmin[Candidate]):

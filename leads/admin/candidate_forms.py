@@ -12,8 +12,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.staff import staff_user
+from core.normalize import NormalizationError, Occupation, normalize_email, normalize_kana, normalize_phone
 from core.prefectures import PREFECTURE_CHOICES
-from leads.admin.common import CandidatePartInline, staff_user
+from leads.admin.common import CandidatePartInline
+from leads.candidates.profile import PROFILE_FIELDS
 from leads.models import (
     Candidate,
     CandidateCertification,
@@ -23,8 +26,6 @@ from leads.models import (
     Strength,
     WorkHistoryEntry,
 )
-from leads.normalize import NormalizationError, Occupation, normalize_email, normalize_kana, normalize_phone
-from leads.services.profile import PROFILE_FIELDS
 from roles.models import Role
 
 

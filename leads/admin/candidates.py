@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from accounts.staff import is_manager, staff_user
 from core.business_time import BUSINESS_TZ
 from leads.admin.applications import CandidateApplicationInline, CandidateEmployerRevealInline
 from leads.admin.audit import AuditedCandidateAdmin
@@ -26,7 +27,7 @@ from leads.admin.candidate_forms import (
     LeadInline,
     WorkHistoryInline,
 )
-from leads.admin.common import CachedForeignKeyChoicesMixin, choice_lists, is_manager, may_edit, staff_user
+from leads.admin.common import CachedForeignKeyChoicesMixin, choice_lists, may_edit
 from leads.admin.dashboard import DashboardMixin
 from leads.admin.filters import (
     AdvisorFilter,
@@ -38,16 +39,16 @@ from leads.admin.filters import (
     UpcomingConsultationFilter,
 )
 from leads.admin.privacy import PRIVACY_ACTIONS
-from leads.models import Candidate, FollowUpTask, Lead
-from leads.selectors_timeline import candidate_timeline
-from leads.selectors_workspace import (
+from leads.candidates.followups import followup_task_create
+from leads.candidates.profile import PROFILE_FIELDS, candidate_profile_save
+from leads.candidates.selectors import (
     age_on,
     candidate_list_annotate,
     candidate_possible_duplicates,
     candidate_search,
 )
-from leads.services.followups import followup_task_create
-from leads.services.profile import PROFILE_FIELDS, candidate_profile_save
+from leads.candidates.timeline import candidate_timeline
+from leads.models import Candidate, FollowUpTask, Lead
 
 PIPELINE_FIELDS = (
     "advisor",

@@ -8,26 +8,13 @@ from django.db.models import ForeignKey
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
-from accounts.models import User
-from leads.models import Candidate
-from leads.selectors_workspace import (
+from accounts.staff import is_manager, staff_user
+from leads.candidates.selectors import (
     ChoiceLists,
     candidate_editable_by,
-    staff_is_manager,
     workspace_choice_lists,
 )
-
-
-def staff_user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def is_manager(request: HttpRequest) -> bool:
-    cached: bool | None = getattr(request, "_workspace_is_manager", None)
-    if cached is None:
-        cached = staff_is_manager(user=staff_user(request))
-        request._workspace_is_manager = cached  # type: ignore[attr-defined]
-    return cached
+from leads.models import Candidate
 
 
 def choice_lists(request: HttpRequest) -> ChoiceLists:

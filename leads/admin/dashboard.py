@@ -16,15 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leads.admin.common import is_manager, staff_user
-from leads.models import Candidate
-from leads.selectors_dashboard import (
+from accounts.staff import is_manager, staff_user
+from leads.candidates.dashboard import (
     DASHBOARD_ROWS,
     dashboard_consultations_today,
     dashboard_funnel,
     dashboard_new_leads,
     dashboard_overdue_followups,
 )
+from leads.models import Candidate
 
 MINE, EVERYONE = "mine", "all"
 BAR_WIDTH = 360  # px of the funnel chart's longest bar

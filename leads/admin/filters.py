@@ -11,10 +11,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.staff import is_manager, staff_user
 from core.prefectures import PREFECTURE_CHOICES
-from leads.admin.common import choice_lists, is_manager, staff_user
-from leads.models import Candidate
-from leads.selectors_workspace import (
+from leads.admin.common import choice_lists
+from leads.candidates.selectors import (
     bookings_available,
     candidates_wanting_role,
     candidates_with_overdue_followup,
@@ -22,6 +22,7 @@ from leads.selectors_workspace import (
     candidates_with_upcoming_consultation,
     duplicates_of,
 )
+from leads.models import Candidate
 
 YES = "yes"
 

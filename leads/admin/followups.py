@@ -12,11 +12,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.staff import is_manager, staff_user
 from core.business_time import BUSINESS_TZ
-from leads.admin.common import is_manager, staff_user
+from leads.candidates.followups import followup_task_complete, followup_task_snooze
+from leads.candidates.selectors import followup_effective_due, followup_tasks_my_day
 from leads.models import FollowUpTask
-from leads.selectors_workspace import followup_effective_due, followup_tasks_my_day
-from leads.services.followups import followup_task_complete, followup_task_snooze
 
 MORNING = time(10, 0)
 

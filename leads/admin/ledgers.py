@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.staff import is_manager, staff_user
 from core.business_time import BUSINESS_TZ
-from leads.admin.common import is_manager, staff_user
-from leads.ledgers import (
+from leads.placements.ledgers import (
     TITLES,
     Ledger,
     fiscal_year_range,
@@ -27,7 +27,7 @@ from leads.ledgers import (
     ledger_rows,
     yearly_figures,
 )
-from leads.services.audit import Action, Channel, audit_record_many
+from leads.privacy.audit import Action, Channel, audit_record_many
 
 FIGURE_YEARS = 3  # the current fiscal year and the two before it
 

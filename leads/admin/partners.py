@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from leads.exports import provision_csv
+from leads.candidates.exports import provision_csv
 from leads.models import LEAD_SIGN_UP_FIELDS, ApiKey, Lead, Partner
-from leads.services.partners import (
+from leads.partners.keys import (
     api_key_issue,
     api_key_revoke,
     api_key_rotate,

@@ -1,7 +1,7 @@
 """Disclosure and erasure requests (APPI) from the candidate list, for managers only; consent
 withdrawal (advisors on their own candidates, managers on all); the read-only list of
 erasure records with the retention dry run. The candidate admin adds PRIVACY_ACTIONS to its
-actions; the work is done by leads.services (privacy, consent, retention), as with the
+actions; the work is done by leads.privacy (records, consent, retention), as with the
 privacy_* commands."""
 
 import json
@@ -19,14 +19,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.staff import is_manager, staff_user
 from core.business_time import BUSINESS_TZ
 from leads.admin.audit import AuditEntryAdmin  # noqa: F401 - registers the audit log's list
-from leads.admin.common import is_manager, may_edit, staff_user
+from leads.admin.common import may_edit
 from leads.models import Candidate, ErasureRecord
-from leads.services.audit import Action, Channel, audit_record
-from leads.services.consent import candidate_withdraw_consent
-from leads.services.privacy import person_erase, person_export
-from leads.services.retention import retention_cutoff, retention_report
+from leads.privacy.audit import Action, Channel, audit_record
+from leads.privacy.consent import candidate_withdraw_consent
+from leads.privacy.records import person_erase, person_export
+from leads.privacy.retention import retention_cutoff, retention_report
 
 # A page of its own would be one more template file; this one is small and only used here.
 CONFIRM_TEMPLATE = engines["django"].from_string(

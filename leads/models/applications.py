@@ -1,6 +1,6 @@
 """Applications (推薦): a candidate put forward for a posting, through to placement.
 
-Every stage change goes through leads.services.applications and is recorded as an
+Every stage change goes through leads.placements.services and is recorded as an
 ApplicationEvent (actor and time); the candidate's own stage follows from there.
 """
 

@@ -132,7 +132,7 @@ class Candidate(TimestampedModel):
         _("partner status"), max_length=20, choices=PartnerStatus.choices, default=PartnerStatus.RECEIVED
     )
     partner_status_changed_at = models.DateTimeField(_("partner status changed at"))
-    # Set on the duplicate when two records of one person are merged (leads.services.merge):
+    # Set on the duplicate when two records of one person are merged (leads.candidates.merge):
     # it keeps its own contacts, so lead intake follows this to the record kept.
     merged_into = models.ForeignKey(
         "self",
@@ -206,7 +206,7 @@ class Candidate(TimestampedModel):
             "Given by LINE when the person adds our official account; needed to message them on LINE."
         ),
     )
-    # Set once the person's data has been erased (leads.services.privacy); the row stays
+    # Set once the person's data has been erased (leads.privacy.records); the row stays
     # so that partners' counts and funnels stay right.
     erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True, editable=False)
 

@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.normalize import Occupation
 from leads.models.candidates import Candidate
-from leads.normalize import Occupation
 
 
 class TimelineEvent(models.Model):

@@ -15,10 +15,11 @@ from django.test import Client
 
 from accounts.models import Groups, User
 from consultations.services import advisor_onboard
+from leads.intake.inputs import LeadInput
+from leads.intake.services import lead_ingest
+from leads.intake.tokens import booking_token_for
 from leads.models import Lead
-from leads.services.intake import LeadInput, lead_ingest
-from leads.services.partners import partner_create
-from leads.tokens import booking_token_for
+from leads.partners.keys import partner_create
 
 FRIDAY_MORNING = "2026-11-20T09:00:00+09:00"
 TUESDAY = "2026-11-24"

@@ -3,7 +3,7 @@
 transaction"), proven by making the database refuse the message's outbox row, written after
 the booking's own rows, and finding the booking and the calendar as they were.
 
-The refusal is a database trigger (tests/leads/test_atomicity.py), and the requests run in
+The refusal is a database trigger (tests/leads/intake/test_atomicity.py), and the requests run in
 autocommit as real ones do (`transaction=True`)."""
 
 from typing import Any

@@ -26,8 +26,8 @@ from consultations.services import (
 from core.business_time import BUSINESS_TZ
 from core.models import OutboxMessage
 from core.outbox import outbox_sweep
+from leads.intake.tokens import booking_token_lead_id
 from leads.models import Candidate, FollowUpTask
-from leads.tokens import booking_token_lead_id
 from tests.consultations.conftest import FRIDAY_MORNING, make_lead
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_for_staff")]

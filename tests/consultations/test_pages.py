@@ -11,7 +11,7 @@ from consultations import pages
 from consultations.models import Booking
 from consultations.selectors import booking_get_by_token
 from core.models import OutboxMessage
-from leads.services.privacy import person_erase
+from leads.privacy.records import person_erase
 from tests.consultations.conftest import FRIDAY_MORNING, make_lead, token_for
 
 pytestmark = pytest.mark.django_db

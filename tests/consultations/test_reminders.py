@@ -18,8 +18,8 @@ from core.knobs import parse_quiet_hours
 from core.models import OutboxMessage
 from core.outbox import Outcome, outbox_sweep
 from core.quiet_hours import candidate_delivery_time
+from leads.candidates.quiet import candidates_quiet
 from leads.models import Candidate, Lead, TimelineEvent
-from leads.services.quiet import candidates_quiet
 from tests.consultations.conftest import FRIDAY_MORNING, make_lead
 
 pytestmark = pytest.mark.django_db

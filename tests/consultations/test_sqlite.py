@@ -21,7 +21,8 @@ from django.utils import timezone
 from consultations.models import Booking
 from consultations.selectors import slots_for_range
 from consultations.services import SlotUnavailable, advisor_onboard, booking_create, booking_reschedule
-from leads.services.intake import LeadInput, lead_ingest
+from leads.intake.inputs import LeadInput
+from leads.intake.services import lead_ingest
 
 import consultations.services.bookings as bookings
 advisor = advisor_onboard(email="solo@urakata.example", display_name="Solo")

@@ -7,9 +7,10 @@ import pytest
 from django.core.exceptions import FieldDoesNotExist
 
 from core.db import joined_read, joined_read_new
+from leads.intake.inputs import LeadInput
+from leads.intake.services import lead_ingest
 from leads.models import Candidate, Lead
-from leads.services.intake import LeadInput, lead_ingest
-from leads.services.partners import partner_create
+from leads.partners.keys import partner_create
 
 pytestmark = [
     pytest.mark.django_db,

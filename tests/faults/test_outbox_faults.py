@@ -37,7 +37,8 @@ from consultations.services import advisor_onboard, booking_create
 from consultations.services.bookings import KIND_REMINDER
 from core.models import OutboxMessage
 from core.outbox import OutboxItem, outbox_enqueue
-from leads.services.intake import LeadInput, lead_ingest
+from leads.intake.inputs import LeadInput
+from leads.intake.services import lead_ingest
 from tests.faults.sink import KIND
 
 pytestmark = [

@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.models import User
 from leads.models import Partner
-from leads.services.partners import api_key_issue, partner_create
+from leads.partners.keys import api_key_issue, partner_create
 
 # urk_<8 hex: the prefix>_<43 characters: token_urlsafe(32)>
 API_KEY_RE = re.compile(r"urk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")

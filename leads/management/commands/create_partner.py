@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
 
 from leads.models import Partner
-from leads.services.partners import api_key_issue, api_key_rotate, partner_create
+from leads.partners.keys import api_key_issue, api_key_rotate, partner_create
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from django.utils import timezone
 from core.business_time import BUSINESS_TZ
 from leads.management.commands.privacy_export import add_person_arguments
 from leads.models import Candidate
-from leads.services.audit import Channel
-from leads.services.privacy import person_erase, person_find
+from leads.privacy.audit import Channel
+from leads.privacy.records import person_erase, person_find
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from leads.services.audit import Action, Channel, audit_record
-from leads.services.privacy import person_export, person_find
+from leads.privacy.audit import Action, Channel, audit_record
+from leads.privacy.records import person_export, person_find
 
 
 def add_person_arguments(parser: CommandParser) -> None:

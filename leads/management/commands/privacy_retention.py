@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from core.business_time import BUSINESS_TZ
-from leads.services.audit import Channel
-from leads.services.retention import retention_anonymise, retention_cutoff, retention_report
+from leads.privacy.audit import Channel
+from leads.privacy.retention import retention_anonymise, retention_cutoff, retention_report
 
 
 class Command(BaseCommand):

@@ -1,0 +1,124 @@
+"""CSV exports. Third-party provision records: which partner provided whose data, when, which
+items, on which consent (APPI: the receiving side's record of a provision). The advisors'
+candidate list, as selected on the list page."""
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from leads.candidates.selectors import age_on
+from leads.models import Candidate, Lead
+from leads.privacy.records import provision_items
+
+BOM = "\ufeff"  # Excel opens UTF-8 CSV correctly only with it
+HEADER = (
+    "received_at",
+    "lead_id",
+    "partner_slug",
+    "partner_name",
+    "person",
+    "items_received",
+    "privacy_policy_version",
+    "consent_agreed_at",
+    "third_party_provision",
+)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def provision_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
+    yield list(HEADER)
+    for lead in leads:
+        items = provision_items(lead=lead)
+        yield [
+            timezone.localtime(lead.created_at).isoformat(),
+            str(lead.id),
+            lead.partner.slug if lead.partner else "direct",
+            lead.partner.name if lead.partner else "",
+            f"{lead.family_name} {lead.given_name}",
+            " ".join(items),
+            lead.consent_policy_version,
+            timezone.localtime(lead.consent_agreed_at).isoformat(),
+            "yes" if lead.consent_third_party_provision else "no",
+        ]
+
+
+def provision_csv(leads: QuerySet[Lead]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield BOM
+    for row in provision_rows(
+        leads.select_related("partner").order_by("created_at").iterator(chunk_size=2000)
+    ):
+        yield writer.writerow(row)
+
+
+CANDIDATE_HEADER = (
+    "candidate_id",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "email",
+    "phone",
+    "birth_date",
+    "age",
+    "prefecture",
+    "current_occupation",
+    "desired_roles",
+    "stage",
+    "closed",
+    "closed_reason",
+    "advisor",
+    "source_partner",
+    "last_contacted_at",
+    "next_followup_at",
+    "created_at",
+)
+
+
+def _when(moment: datetime | None) -> str:
+    return timezone.localtime(moment).isoformat() if moment else ""
+
+
+def candidate_rows(candidates: Iterable[Candidate], *, today: date) -> Iterator[list[str]]:
+    """The advisors' own columns only: no consent record, message or payload of a partner."""
+    yield list(CANDIDATE_HEADER)
+    for c in candidates:
+        lead = c.credited_lead
+        yield [
+            str(c.pk),
+            c.family_name,
+            c.given_name,
+            c.family_name_kana,
+            c.given_name_kana,
+            c.email or "",
+            c.phone or "",
+            c.birth_date.isoformat() if c.birth_date else "",
+            str(age_on(birth_date=c.birth_date, day=today)) if c.birth_date else "",
+            c.prefecture,
+            c.current_occupation,
+            " ".join(c.desired_roles),
+            c.stage,
+            "yes" if c.is_closed else "no",
+            c.closed_reason,
+            str(c.advisor) if c.advisor else "",
+            (lead.partner.slug if lead.partner else "direct") if lead else "",
+            _when(c.last_contacted_at),
+            _when(getattr(c, "next_followup_at", None)),
+            _when(c.created_at),
+        ]
+
+
+def candidate_csv(candidates: QuerySet[Candidate]) -> Iterator[str]:
+    """UTF-8 with a BOM (Excel), streamed in chunks: one query per 2,000 candidates."""
+    writer = csv.writer(_Echo())
+    yield BOM
+    rows = candidates.select_related("advisor", "credited_lead__partner").order_by("created_at", "pk")
+    for row in candidate_rows(rows.iterator(chunk_size=2000), today=timezone.localdate()):
+        yield writer.writerow(row)

@@ -1,0 +1,88 @@
+"""Demo applications for seed_demo (called by demo.services). Idempotent: a demo candidate
+who already has an application gets none, so running it twice adds nothing.
+
+Each demo candidate is recommended for the first open demo posting of a role they want, and
+moved through the real services to a different stage, so the pipeline list, the timeline
+and the partner's status have something to show: recommended, in interviews (a round next
+week), an offer, and one placement."""
+
+from datetime import date, timedelta
+from typing import Protocol
+
+from django.utils import timezone
+
+from accounts.models import User
+from leads.models import Application, Candidate
+from leads.placements.services import (
+    application_accept,
+    application_create,
+    application_transition,
+    interview_round_schedule,
+)
+from roles.models import JobPosting
+
+DEMO_EMAIL_DOMAIN = "@demo.urakata.example"
+S = Application.Stage
+# The stage each demo candidate's application reaches, in the candidates' order of creation.
+DEMO_STAGES = (S.RECOMMENDED, S.INTERVIEW, S.OFFER, S.SUBMITTED, S.ACCEPTED)
+
+
+class Report(Protocol):
+    def add(self, what: str, count: int) -> None: ...
+
+
+def _first_of_next_month(today: date) -> date:
+    return (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _advance(application: Application, *, stage: str, advisor: User | None) -> None:
+    now = timezone.now()
+    if stage == S.RECOMMENDED:
+        return
+    application_transition(application_id=application.pk, to=S.SUBMITTED, by=advisor)
+    if stage == S.SUBMITTED:
+        return
+    interview_round_schedule(
+        application_id=application.pk,
+        scheduled_at=(now + timedelta(days=7)).replace(
+            hour=5, minute=0, second=0, microsecond=0
+        ),  # 14:00 JST
+        by=advisor,
+    )
+    if stage == S.INTERVIEW:
+        return
+    application_transition(application_id=application.pk, to=S.OFFER, by=advisor)
+    if stage == S.OFFER:
+        return
+    application_accept(
+        application_id=application.pk,
+        by=advisor,
+        start_date=_first_of_next_month(timezone.localdate(now)),
+        annual_salary_jpy=application.posting.salary_min,
+    )
+
+
+def demo_applications_seed(*, report: Report) -> None:
+    """Recommend each demo candidate without an application for an open posting of a role
+    they want, and move the application to its demo stage."""
+    candidates = list(
+        Candidate.objects.filter(email__endswith=DEMO_EMAIL_DOMAIN)
+        .select_related("advisor")
+        .order_by("created_at", "email")
+    )
+    applied = set(Application.objects.filter(candidate__in=candidates).values_list("candidate_id", flat=True))
+    postings = list(
+        JobPosting.objects.filter(status=JobPosting.Status.OPEN)
+        .select_related("role", "employer")
+        .order_by("created_at", "pk")
+    )
+    created = 0
+    for candidate, stage in zip(candidates, DEMO_STAGES, strict=False):
+        wanted = [slug for slug in candidate.desired_roles if isinstance(slug, str)]
+        posting = next((p for p in postings if p.role.slug in wanted), None)
+        if candidate.pk in applied or posting is None:
+            continue
+        application = application_create(candidate=candidate, posting=posting, by=candidate.advisor)
+        _advance(application, stage=stage, advisor=candidate.advisor)
+        created += 1
+    report.add("applications", created)
