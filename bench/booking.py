@@ -1,5 +1,5 @@
 """Booking under contention: POST /api/v1/consultations/bookings/ from many parallel clients
-racing for few slots (issue 6), against gunicorn with 2 sync workers on a fresh database.
+racing for few slots, against gunicorn with 2 sync workers on a fresh database.
 
     .venv/bin/python -m bench.booking [--advisors 3] [--race-rounds 6] [--racers 50]
 

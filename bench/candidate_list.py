@@ -1,4 +1,4 @@
-"""The advisors' candidate list with 100,000 candidates (issue 4).
+"""The advisors' candidate list with 100,000 candidates.
 
     .venv/bin/python -m bench.candidate_list [--database-url postgres://...] [--runs 20]
 

@@ -1,4 +1,4 @@
-"""Throughput and latency of POST /api/v1/leads/ against a naive DRF baseline (issue 3).
+"""Throughput and latency of POST /api/v1/leads/ against a naive DRF baseline.
 
     .venv/bin/python -m bench.lead_intake [--requests 2000] [--concurrency 8]
 

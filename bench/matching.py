@@ -1,4 +1,4 @@
-"""Matching in the database against matching in Python (issue 5).
+"""Matching in the database against matching in Python.
 
     .venv/bin/python -m bench.matching [--database-url postgres://...] [--runs 20]
 
@@ -151,11 +151,11 @@ def fill(*, postings: int, candidates: int) -> None:
 
 def naive_postings_for_candidate(*, candidate: Any, limit: int = 20) -> list[tuple[int, int]]:
     from leads.models import CandidateCertification
-    from leads.placements.matching import (
+    from leads.placements.matching_rules import (
         EXPERIENCE_PREFERRED_PENALTY,
         PREFERRED_CERTIFICATION_WEIGHT,
         WEIGHTS,
-        _wished_places,
+        wished_places,
     )
     from roles.models import Certification, JobPosting
 
@@ -165,7 +165,7 @@ def naive_postings_for_candidate(*, candidate: Any, limit: int = 20) -> list[tup
             "certification_id", flat=True
         )
     )
-    places = set(_wished_places(candidate))
+    places = set(wished_places(candidate))
     scored = []
     postings = JobPosting.objects.filter(status="open").select_related("role", "employer")
     for p in postings.prefetch_related("required_certifications", "preferred_certifications"):
@@ -197,11 +197,11 @@ def _holds(held: set[Any], certification: Any) -> bool:
 
 def naive_candidates_for_posting(*, posting: Any, limit: int = 20) -> list[tuple[int, Any]]:
     from leads.models import Candidate
-    from leads.placements.matching import (
+    from leads.placements.matching_rules import (
         EXPERIENCE_PREFERRED_PENALTY,
         PREFERRED_CERTIFICATION_WEIGHT,
         WEIGHTS,
-        _wished_places,
+        wished_places,
     )
 
     required = list(posting.required_certifications.all())
@@ -215,7 +215,7 @@ def naive_candidates_for_posting(*, posting: Any, limit: int = 20) -> list[tuple
         overtime = posting.avg_monthly_overtime_hours
         met = {
             "role": posting.role.slug in c.desired_roles,
-            "location": posting.prefecture in _wished_places(c)
+            "location": posting.prefecture in wished_places(c)
             or (posting.remote == "full" and c.remote_wish != "none"),
             "required_certifications": all(_holds(held, cert) for cert in required),
             "experience": c.has_desk_experience or posting.inexperienced_welcome,

@@ -1,4 +1,4 @@
-"""Draining due reminders: 100,000 consultation reminders, 2 worker processes (issue 7).
+"""Draining due reminders: 100,000 consultation reminders, 2 worker processes.
 
     .venv/bin/python -m bench.reminders [--reminders 100000] [--workers 2]
 

@@ -1,4 +1,4 @@
-"""Free slots for 20 advisors over 31 days (issue 6: under 100 ms and at most 5 queries).
+"""Free slots for 20 advisors over 31 days (targets: under 100 ms and at most 5 queries).
 
     .venv/bin/python -m bench.slots [--advisors 20] [--days 31] [--runs 50]
 

@@ -35,6 +35,7 @@ from consultations.services import (
     booking_reschedule,
 )
 from consultations.tokens import manage_url_for
+from core.apis import conflict
 from core.business_time import BUSINESS_TZ
 from core.exceptions import Conflict
 from core.openapi import client_error_response
@@ -54,7 +55,7 @@ LANGUAGES = ("ja", "en")
 
 
 def _conflict(error: BookingError) -> Conflict:
-    return Conflict(CONFLICT_MESSAGES[error.code], code=error.code)
+    return conflict(code=error.code, message=CONFLICT_MESSAGES[error.code])
 
 
 class PublicApi(APIView):

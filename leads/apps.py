@@ -15,12 +15,12 @@ class LeadsConfig(AppConfig):
         from leads.intake import outbox_handlers as intake_handlers  # noqa: F401
         from leads.partners import authentication  # noqa: F401
         from leads.placements import timeline  # noqa: F401
+        from leads.placements.merge import applications_merge
         from leads.placements.privacy import (
             applications_erase,
             applications_export,
             employer_reveals_export,
         )
-        from leads.placements.services import applications_merge
         from leads.privacy.records import privacy_register
 
         privacy_register(name="applications", exporter=applications_export, eraser=applications_erase)

@@ -36,6 +36,7 @@ from consultations.services import (
 )
 from core.business_time import BUSINESS_TZ
 from core.models import OutboxMessage
+from leads.audit import Channel
 from leads.candidates.followups import followup_task_complete, followup_task_create, followup_task_snooze
 from leads.candidates.merge import candidate_merge
 from leads.candidates.pipeline import candidate_call_log, candidate_close
@@ -44,15 +45,14 @@ from leads.intake.inputs import LeadInput
 from leads.intake.services import lead_ingest
 from leads.models import Application, Candidate, CandidateCertification, Partner, WorkHistoryEntry
 from leads.partners.keys import api_key_issue, api_key_revoke, partner_create, signing_secret_generate
+from leads.placements.fees import placement_record_leaving
 from leads.placements.services import (
     application_accept,
     application_create,
     application_transition,
     employer_reveal,
     interview_round_schedule,
-    placement_record_leaving,
 )
-from leads.privacy.audit import Channel
 from leads.privacy.consent import candidate_withdraw_consent
 from leads.privacy.records import person_erase
 from roles.models import Certification, JobPosting, Role

@@ -37,6 +37,7 @@ from consultations.selectors import advisors_free_at, booking_window
 from consultations.services.followups import no_show_followups_schedule, post_consultation_item
 from consultations.tokens import manage_token_new
 from core.business_time import BUSINESS_TZ
+from core.integrity import violated_constraint
 from core.outbox import OutboxItem, outbox_cancel, outbox_enqueue
 from core.quiet_hours import candidate_delivery_time
 from core.tasks import outbox_kick_on_commit
@@ -90,9 +91,8 @@ def booking_subject(booking_id: uuid.UUID) -> str:
 
 
 def _constraint_name(exc: IntegrityError) -> str:
-    diag = getattr(exc.__cause__, "diag", None)  # psycopg names the constraint
-    if diag is not None:
-        return str(diag.constraint_name or "")
+    if name := violated_constraint(exc):
+        return name
     # SQLite names the columns of a failed unique index instead.
     return CANDIDATE_CONSTRAINT if "consultations_booking.candidate_id" in str(exc) else ""
 

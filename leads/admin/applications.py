@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.staff import staff_user
 from leads.admin.ledgers import LedgerAdminMixin
 from leads.models import Application, ApplicationEvent, Candidate, EmployerReveal, InterviewRound, Placement
+from leads.placements.fees import left_early, placement_record_leaving
 from leads.placements.matching import candidates_for_posting
 from leads.placements.services import (
     TRANSITIONS,
@@ -33,13 +34,12 @@ from leads.placements.services import (
     application_transition,
     employer_reveal,
     interview_round_schedule,
-    left_early,
-    placement_record_leaving,
+    posting_check_open,
 )
 from roles.admin import JobPostingAdmin
 from roles.models import JobPosting
 
-S = Application.Stage
+Stage = Application.Stage
 
 
 class _ReadOnlyInline(admin.TabularInline[Any, Any]):
@@ -74,8 +74,7 @@ class ApplicationCreateForm(forms.ModelForm[Application]):
 
     def clean_posting(self) -> JobPosting:
         posting: JobPosting = self.cleaned_data["posting"]
-        if posting.status != JobPosting.Status.OPEN:
-            raise ValidationError(_("Only a posting that is recruiting can receive applications."))
+        posting_check_open(posting=posting)  # the service's rule and words (a ValidationError)
         return posting
 
 
@@ -84,9 +83,8 @@ def _transition_action(to: str) -> Callable[..., None]:
         modeladmin.transition_selected(request, queryset, to=to)
 
     action.__name__ = f"move_to_{to}"
-    return admin.action(description=_("Move to: %(stage)s") % {"stage": S(to).label}, permissions=["change"])(
-        action
-    )
+    description = _("Move to: %(stage)s") % {"stage": Stage(to).label}
+    return admin.action(description=description, permissions=["change"])(action)
 
 
 @admin.register(Application)
@@ -113,13 +111,13 @@ class ApplicationAdmin(admin.ModelAdmin[Application]):
     actions = tuple(
         _transition_action(to)
         for to in (
-            S.SUBMITTED,
-            S.DOCUMENT_SCREENING,
-            S.INTERVIEW,
-            S.OFFER,
-            S.DECLINED,
-            S.REJECTED,
-            S.WITHDRAWN,
+            Stage.SUBMITTED,
+            Stage.DOCUMENT_SCREENING,
+            Stage.INTERVIEW,
+            Stage.OFFER,
+            Stage.DECLINED,
+            Stage.REJECTED,
+            Stage.WITHDRAWN,
         )
     )
 
@@ -173,10 +171,10 @@ class ApplicationAdmin(admin.ModelAdmin[Application]):
     @admin.display(description=_("next steps"))
     def next_steps(self, obj: Application) -> str:
         links = []
-        if S.INTERVIEW in TRANSITIONS[obj.stage] or obj.stage == S.INTERVIEW:
+        if Stage.INTERVIEW in TRANSITIONS[obj.stage] or obj.stage == Stage.INTERVIEW:
             url = reverse("admin:leads_application_interview", args=[obj.pk])
             links.append(format_html('<a href="{}">{}</a>', url, _("Schedule an interview round")))
-        if obj.stage == S.OFFER:
+        if obj.stage == Stage.OFFER:
             url = reverse("admin:leads_application_accept", args=[obj.pk])
             links.append(format_html('<a href="{}">{}</a>', url, _("Offer accepted: record the placement")))
         if not links:
@@ -419,7 +417,7 @@ class PostingMatchingAdmin(JobPostingAdmin):
         rows = [
             {
                 "match": m,
-                "stage_label": S(applied[m.candidate.pk]).label if m.candidate.pk in applied else None,
+                "stage_label": Stage(applied[m.candidate.pk]).label if m.candidate.pk in applied else None,
                 "revealed": m.candidate.pk in revealed,
             }
             for m in matches

@@ -15,9 +15,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import staff_user
+from leads.audit import Action, Channel, audit_record, audit_record_many
 from leads.candidates.exports import CANDIDATE_HEADER
 from leads.models import AuditEntry, Candidate
-from leads.privacy.audit import Action, Channel, audit_record, audit_record_many
 
 
 def _changed_field_names(form: Any, formsets: Any) -> list[str]:

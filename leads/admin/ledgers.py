@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import is_manager, staff_user
 from core.business_time import BUSINESS_TZ
+from leads.audit import Action, Channel, audit_record_many
 from leads.placements.ledgers import (
     TITLES,
     Ledger,
@@ -27,7 +28,6 @@ from leads.placements.ledgers import (
     ledger_rows,
     yearly_figures,
 )
-from leads.privacy.audit import Action, Channel, audit_record_many
 
 FIGURE_YEARS = 3  # the current fiscal year and the two before it
 

@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from leads.candidates.exports import provision_csv
 from leads.models import LEAD_SIGN_UP_FIELDS, ApiKey, Lead, Partner
 from leads.partners.keys import (
     api_key_issue,
@@ -18,6 +17,7 @@ from leads.partners.keys import (
     signing_secret_generate,
     signing_secret_remove,
 )
+from leads.privacy.provision import provision_csv
 
 SECRET_SHOWN_ONCE = _("Signing secret for {}: <code>{}</code> — copy it now, it will not be shown again.")
 

@@ -23,10 +23,11 @@ from accounts.staff import is_manager, staff_user
 from core.business_time import BUSINESS_TZ
 from leads.admin.audit import AuditEntryAdmin  # noqa: F401 - registers the audit log's list
 from leads.admin.common import may_edit
+from leads.audit import Action, Channel, audit_record
 from leads.models import Candidate, ErasureRecord
-from leads.privacy.audit import Action, Channel, audit_record
 from leads.privacy.consent import candidate_withdraw_consent
-from leads.privacy.records import person_erase, person_export
+from leads.privacy.disclosure import person_export
+from leads.privacy.records import person_erase
 from leads.privacy.retention import retention_cutoff, retention_report
 
 # A page of its own would be one more template file; this one is small and only used here.

@@ -1,4 +1,4 @@
-"""The advisors' candidate API (issue 4): the workspace's list, search and filters, a
+"""The advisors' candidate API: the workspace's list, search and filters, a
 candidate with their timeline, and the everyday changes (note, call, stage, assign).
 
 Advisors and managers only (IsAdvisor, the admin's session): anonymous callers and partner
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.staff import staff_active_get, staff_is_manager
 from core.pagination import CreatedCursorPagination
+from leads.audit import Action, Channel, audit_record
 from leads.candidates.pipeline import candidate_call_log, candidate_note_add, candidate_stage_change
 from leads.candidates.profile import candidate_assign
 from leads.candidates.selectors import (
@@ -39,7 +40,6 @@ from leads.candidates.serializers import (
 )
 from leads.candidates.timeline import TimelineEntry, candidate_timeline
 from leads.models import Candidate
-from leads.privacy.audit import Action, Channel, audit_record
 from roles.permissions import IsAdvisor
 
 TAGS = ["advisor candidates"]

@@ -1,62 +1,14 @@
-"""CSV exports. Third-party provision records: which partner provided whose data, when, which
-items, on which consent (APPI: the receiving side's record of a provision). The advisors'
-candidate list, as selected on the list page."""
+"""The advisors' candidate list as CSV, as selected on the list page."""
 
-import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.csv_stream import csv_stream
 from leads.candidates.selectors import age_on
-from leads.models import Candidate, Lead
-from leads.privacy.records import provision_items
-
-BOM = "\ufeff"  # Excel opens UTF-8 CSV correctly only with it
-HEADER = (
-    "received_at",
-    "lead_id",
-    "partner_slug",
-    "partner_name",
-    "person",
-    "items_received",
-    "privacy_policy_version",
-    "consent_agreed_at",
-    "third_party_provision",
-)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def provision_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
-    yield list(HEADER)
-    for lead in leads:
-        items = provision_items(lead=lead)
-        yield [
-            timezone.localtime(lead.created_at).isoformat(),
-            str(lead.id),
-            lead.partner.slug if lead.partner else "direct",
-            lead.partner.name if lead.partner else "",
-            f"{lead.family_name} {lead.given_name}",
-            " ".join(items),
-            lead.consent_policy_version,
-            timezone.localtime(lead.consent_agreed_at).isoformat(),
-            "yes" if lead.consent_third_party_provision else "no",
-        ]
-
-
-def provision_csv(leads: QuerySet[Lead]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield BOM
-    for row in provision_rows(
-        leads.select_related("partner").order_by("created_at").iterator(chunk_size=2000)
-    ):
-        yield writer.writerow(row)
-
+from leads.models import Candidate
 
 CANDIDATE_HEADER = (
     "candidate_id",
@@ -117,8 +69,5 @@ def candidate_rows(candidates: Iterable[Candidate], *, today: date) -> Iterator[
 
 def candidate_csv(candidates: QuerySet[Candidate]) -> Iterator[str]:
     """UTF-8 with a BOM (Excel), streamed in chunks: one query per 2,000 candidates."""
-    writer = csv.writer(_Echo())
-    yield BOM
     rows = candidates.select_related("advisor", "credited_lead__partner").order_by("created_at", "pk")
-    for row in candidate_rows(rows.iterator(chunk_size=2000), today=timezone.localdate()):
-        yield writer.writerow(row)
+    yield from csv_stream(candidate_rows(rows.iterator(chunk_size=2000), today=timezone.localdate()))

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, connections, router, transaction
 
 from core.db import JsonRow, json_dumps, json_row_new, prepared_cursor
+from core.integrity import violated_constraint
 from core.models import IdempotencyRecord, OutboxMessage
 from core.tasks import outbox_kick_on_commit
 from leads.intake.effects import lead_effects
@@ -103,15 +104,10 @@ def ingest_new_person(
             cursor.execute(sql, params)
             (inserted,) = cursor.fetchone()
     except IntegrityError as exc:
-        if _violated(exc) == EXTERNAL_ID_CONSTRAINT:  # the whole statement was undone
+        if violated_constraint(exc) == EXTERNAL_ID_CONSTRAINT:  # the whole statement was undone
             raise LeadAlreadyReceived(data.external_id) from exc
         raise
     if not inserted:
         return None
     outbox_kick_on_commit()  # outside a transaction: at once, the statement has committed
     return result
-
-
-def _violated(exc: IntegrityError) -> str | None:
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)

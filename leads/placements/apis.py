@@ -1,4 +1,4 @@
-"""Advisors' application API (issue 5): applications (推薦), their stages, interview rounds,
+"""Advisors' application API : applications (推薦), their stages, interview rounds,
 placements, and the employer reveals per candidate.
 
 Advisors only (IsAdvisor, the admin's session): these responses name employers and
@@ -9,17 +9,33 @@ rules refuse is 409 with the rule's code.
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import generics, serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from core.apis import conflict, get_or_400, valid_input
 from core.exceptions import Conflict
 from core.openapi import client_error_response
-from leads.models import Application, ApplicationEvent, Candidate, EmployerReveal, InterviewRound, Placement
+from leads.models import Application, Candidate, Placement
+from leads.placements.fees import placement_record_leaving
 from leads.placements.selectors import application_detail_list, application_list, employer_reveal_list
+from leads.placements.serializers import (
+    ApplicationCreateInputSerializer,
+    ApplicationDetailOutputSerializer,
+    ApplicationListFilterSerializer,
+    ApplicationOutputSerializer,
+    ApplicationTransitionInputSerializer,
+    EmployerRevealInputSerializer,
+    EmployerRevealOutputSerializer,
+    InterviewRoundInputSerializer,
+    InterviewRoundOutputSerializer,
+    PlacementInputSerializer,
+    PlacementLeavingInputSerializer,
+    PlacementOutputSerializer,
+)
 from leads.placements.services import (
     ApplicationError,
     application_accept,
@@ -27,191 +43,13 @@ from leads.placements.services import (
     application_transition,
     employer_reveal,
     interview_round_schedule,
-    left_early,
-    placement_record_leaving,
 )
 from roles.models import JobPosting
 from roles.permissions import IsAdvisor
 
-# --- output ------------------------------------------------------------------------------
-
-
-class ApplicationCandidateOutputSerializer(serializers.ModelSerializer[Candidate]):
-    name = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Candidate
-        fields = ("id", "name", "stage")
-        read_only_fields = fields
-
-    def get_name(self, candidate: Candidate) -> str:
-        return f"{candidate.family_name} {candidate.given_name}"
-
-
-class ApplicationPostingOutputSerializer(serializers.ModelSerializer[JobPosting]):
-    employer_name = serializers.CharField(source="employer.name", read_only=True)
-    role = serializers.CharField(source="role.slug", read_only=True)
-
-    class Meta:
-        model = JobPosting
-        fields = ("id", "title", "role", "employer_name", "employment_type")
-        read_only_fields = fields
-
-
-class ApplicationAdvisorOutputSerializer(serializers.ModelSerializer[User]):
-    class Meta:
-        model = User
-        fields = ("id", "display_name")
-        read_only_fields = fields
-
-
-class PlacementOutputSerializer(serializers.ModelSerializer[Placement]):
-    is_permanent = serializers.BooleanField(read_only=True, help_text="A full-time employee (正社員).")
-    left_within_6_months = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Placement
-        fields = (
-            "id",
-            "placed_on",
-            "start_date",
-            "annual_salary_jpy",
-            "fee_rate_percent",
-            "fee_jpy",
-            "employment_type",
-            "is_permanent",
-            "guarantee_until",
-            "left_on",
-            "refund_jpy",
-            "left_within_6_months",
-        )
-        read_only_fields = fields
-
-    def get_left_within_6_months(self, placement: Placement) -> bool:
-        return left_early(placement=placement)
-
-
-class ApplicationOutputSerializer(serializers.ModelSerializer[Application]):
-    candidate = ApplicationCandidateOutputSerializer(read_only=True)
-    posting = ApplicationPostingOutputSerializer(read_only=True)
-    advisor = ApplicationAdvisorOutputSerializer(read_only=True, allow_null=True)
-    placement = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Application
-        fields: tuple[str, ...] = (
-            "id",
-            "candidate",
-            "posting",
-            "advisor",
-            "stage",
-            "stage_changed_at",
-            "note",
-            "placement",
-            "created_at",
-        )
-        read_only_fields: tuple[str, ...] = fields
-
-    @extend_schema_field(PlacementOutputSerializer(allow_null=True))
-    def get_placement(self, application: Application) -> dict[str, Any] | None:
-        placement = getattr(application, "placement", None)  # select_related: no query
-        return None if placement is None else PlacementOutputSerializer(placement).data
-
-
-class InterviewRoundOutputSerializer(serializers.ModelSerializer[InterviewRound]):
-    class Meta:
-        model = InterviewRound
-        fields = ("id", "number", "scheduled_at", "note")
-        read_only_fields = fields
-
-
-class ApplicationEventOutputSerializer(serializers.ModelSerializer[ApplicationEvent]):
-    actor = ApplicationAdvisorOutputSerializer(read_only=True, allow_null=True)
-    # A plain string, as the timeline's kinds: more kinds may come, and "kind" enums of
-    # other components would collide in the schema.
-    kind = serializers.CharField(
-        read_only=True,
-        help_text="created, stage_changed, interview_scheduled, placed, left_early, merged",
-    )
-
-    class Meta:
-        model = ApplicationEvent
-        fields = ("kind", "from_stage", "to_stage", "actor", "note", "occurred_at")
-        read_only_fields = fields
-
-
-class ApplicationDetailOutputSerializer(ApplicationOutputSerializer):
-    interview_rounds = InterviewRoundOutputSerializer(many=True, read_only=True)
-    events = ApplicationEventOutputSerializer(many=True, read_only=True)
-
-    class Meta(ApplicationOutputSerializer.Meta):
-        fields = (*ApplicationOutputSerializer.Meta.fields, "interview_rounds", "events")
-        read_only_fields = fields
-
-
-class EmployerRevealOutputSerializer(serializers.ModelSerializer[EmployerReveal]):
-    posting = ApplicationPostingOutputSerializer(read_only=True)
-    advisor = ApplicationAdvisorOutputSerializer(read_only=True, allow_null=True)
-
-    class Meta:
-        model = EmployerReveal
-        fields = ("id", "posting", "advisor", "revealed_at")
-        read_only_fields = fields
-
-
-# --- input -------------------------------------------------------------------------------
-
-
-class ApplicationListFilterSerializer(serializers.Serializer[Any]):
-    stage = serializers.ChoiceField(choices=Application.Stage.choices, required=False)
-    advisor = serializers.IntegerField(required=False, help_text="An advisor's user id.")
-    employer = serializers.IntegerField(required=False, help_text="An employer's id.")
-    candidate = serializers.UUIDField(required=False)
-    posting = serializers.IntegerField(required=False)
-
-
-class ApplicationCreateInputSerializer(serializers.Serializer[Any]):
-    candidate = serializers.UUIDField()
-    posting = serializers.IntegerField()
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
-
-class ApplicationTransitionInputSerializer(serializers.Serializer[Any]):
-    to = serializers.ChoiceField(
-        choices=[c for c in Application.Stage.choices if c[0] != Application.Stage.ACCEPTED],
-        help_text="The next stage; `accepted` is reached by recording the placement.",
-    )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
-
-class InterviewRoundInputSerializer(serializers.Serializer[Any]):
-    scheduled_at = serializers.DateTimeField()
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
-
-class PlacementInputSerializer(serializers.Serializer[Any]):
-    start_date = serializers.DateField()
-    annual_salary_jpy = serializers.IntegerField(min_value=1, max_value=100_000_000)
-    placed_on = serializers.DateField(required=False, help_text="Defaults to today (JST).")
-    fee_jpy = serializers.IntegerField(
-        required=False, min_value=0, max_value=100_000_000, help_text="Defaults to the employer's fee rate."
-    )
-    guarantee_until = serializers.DateField(required=False, help_text="Defaults to 90 days after the start.")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
-
-class PlacementLeavingInputSerializer(serializers.Serializer[Any]):
-    left_on = serializers.DateField()
-    refund_jpy = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
-
-class EmployerRevealInputSerializer(serializers.Serializer[Any]):
-    posting = serializers.IntegerField()
-
 
 def _conflict(error: ApplicationError) -> Conflict:
-    return Conflict(error.messages[0], code=error.code or "conflict")
+    return conflict(code=error.code or "conflict", message=error.messages[0])
 
 
 RULE_CONFLICT = client_error_response(
@@ -228,9 +66,6 @@ def _advisor(request: Request) -> User:
 
 def _application(pk: int) -> Application:
     return get_object_or_404(application_detail_list(), pk=pk)
-
-
-# --- views -------------------------------------------------------------------------------
 
 
 class ApplicationCollectionApi(generics.ListAPIView[Application]):
@@ -269,9 +104,9 @@ class ApplicationCollectionApi(generics.ListAPIView[Application]):
     )
     def post(self, request: Request) -> Response:
         """Recommend a candidate for an open posting (one application per candidate and posting)."""
-        data = _valid(ApplicationCreateInputSerializer, request)
-        candidate = _get_or_400(Candidate.objects.all(), data["candidate"], "candidate")
-        posting = _get_or_400(JobPosting.objects.all(), data["posting"], "posting")
+        data = valid_input(ApplicationCreateInputSerializer, request)
+        candidate = get_or_400(Candidate.objects.all(), data["candidate"], "candidate")
+        posting = get_or_400(JobPosting.objects.all(), data["posting"], "posting")
         try:
             application = application_create(
                 candidate=candidate, posting=posting, by=_advisor(request), note=data["note"]
@@ -305,7 +140,7 @@ class ApplicationTransitionApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         """Move the application to its next stage, or close it (declined, rejected, withdrawn)."""
-        data = _valid(ApplicationTransitionInputSerializer, request)
+        data = valid_input(ApplicationTransitionInputSerializer, request)
         application = get_object_or_404(Application.objects.only("pk"), pk=pk)
         try:
             application_transition(
@@ -327,7 +162,7 @@ class InterviewRoundCreateApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         """Schedule the next interview round (numbered from 1); moves the application to `interview`."""
-        data = _valid(InterviewRoundInputSerializer, request)
+        data = valid_input(InterviewRoundInputSerializer, request)
         application = get_object_or_404(Application.objects.only("pk"), pk=pk)
         try:
             interview = interview_round_schedule(
@@ -352,7 +187,7 @@ class PlacementCreateApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         """The offer was accepted: record the placement; the candidate becomes `placed`."""
-        data = _valid(PlacementInputSerializer, request)
+        data = valid_input(PlacementInputSerializer, request)
         application = get_object_or_404(Application.objects.only("pk"), pk=pk)
         try:
             placement = application_accept(
@@ -381,7 +216,7 @@ class PlacementLeavingApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         """The hire left: record the day and any refund under the guarantee."""
-        data = _valid(PlacementLeavingInputSerializer, request)
+        data = valid_input(PlacementLeavingInputSerializer, request)
         placement = get_object_or_404(Placement.objects.only("pk"), application_id=pk)
         placement = placement_record_leaving(
             placement_id=placement.pk,
@@ -417,24 +252,10 @@ class EmployerRevealCollectionApi(APIView):
         """Record that the employer behind a posting was revealed to the candidate (after the
         teaser). 201 the first time, 200 with the first record afterwards."""
         candidate = get_object_or_404(Candidate.objects.only("pk"), pk=pk)
-        data = _valid(EmployerRevealInputSerializer, request)
-        posting = _get_or_400(
+        data = valid_input(EmployerRevealInputSerializer, request)
+        posting = get_or_400(
             JobPosting.objects.select_related("employer", "role"), data["posting"], "posting"
         )
         reveal, created = employer_reveal(candidate=candidate, posting=posting, by=_advisor(request))
         reveal = employer_reveal_list(candidate_id=candidate.pk).get(pk=reveal.pk)
         return Response(EmployerRevealOutputSerializer(reveal).data, status=201 if created else 200)
-
-
-def _valid(serializer_class: type[serializers.Serializer[Any]], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    data: dict[str, Any] = serializer.validated_data
-    return data
-
-
-def _get_or_400(queryset: Any, pk: Any, attr: str) -> Any:
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise serializers.ValidationError({attr: ["Unknown id."]}, code="invalid")
-    return found

@@ -22,9 +22,9 @@ from leads.placements.services import (
 from roles.models import JobPosting
 
 DEMO_EMAIL_DOMAIN = "@demo.urakata.example"
-S = Application.Stage
+Stage = Application.Stage
 # The stage each demo candidate's application reaches, in the candidates' order of creation.
-DEMO_STAGES = (S.RECOMMENDED, S.INTERVIEW, S.OFFER, S.SUBMITTED, S.ACCEPTED)
+DEMO_STAGES = (Stage.RECOMMENDED, Stage.INTERVIEW, Stage.OFFER, Stage.SUBMITTED, Stage.ACCEPTED)
 
 
 class Report(Protocol):
@@ -37,10 +37,10 @@ def _first_of_next_month(today: date) -> date:
 
 def _advance(application: Application, *, stage: str, advisor: User | None) -> None:
     now = timezone.now()
-    if stage == S.RECOMMENDED:
+    if stage == Stage.RECOMMENDED:
         return
-    application_transition(application_id=application.pk, to=S.SUBMITTED, by=advisor)
-    if stage == S.SUBMITTED:
+    application_transition(application_id=application.pk, to=Stage.SUBMITTED, by=advisor)
+    if stage == Stage.SUBMITTED:
         return
     interview_round_schedule(
         application_id=application.pk,
@@ -49,10 +49,10 @@ def _advance(application: Application, *, stage: str, advisor: User | None) -> N
         ),  # 14:00 JST
         by=advisor,
     )
-    if stage == S.INTERVIEW:
+    if stage == Stage.INTERVIEW:
         return
-    application_transition(application_id=application.pk, to=S.OFFER, by=advisor)
-    if stage == S.OFFER:
+    application_transition(application_id=application.pk, to=Stage.OFFER, by=advisor)
+    if stage == Stage.OFFER:
         return
     application_accept(
         application_id=application.pk,

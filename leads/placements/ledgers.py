@@ -28,7 +28,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from core.business_time import BUSINESS_TZ as JST
 from core.prefectures import PREFECTURES
 from leads.models import Application, Candidate, Placement
-from leads.placements.services import left_early
+from leads.placements.fees import left_early
 from roles.models import JobPosting, Role
 
 PREFECTURE_NAMES = {code: name for code, name, _label in PREFECTURES}

@@ -1,4 +1,4 @@
-"""Advisors' matching API (issue 5): postings for a candidate, candidates for a posting.
+"""Advisors' matching API : postings for a candidate, candidates for a posting.
 
 Advisors only (IsAdvisor, the admin's session): the posting side names the employer, which
 no public or partner response may ever do.
@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leads.models import Candidate
-from leads.placements.matching import CRITERIA, candidates_for_posting, postings_for_candidate
+from leads.placements.matching import candidates_for_posting, postings_for_candidate
+from leads.placements.matching_rules import CRITERIA
 from roles.models import JobPosting
 from roles.permissions import IsAdvisor
 

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.outbox import outbox_cancel
+from leads.audit import Action, audit_record
 from leads.candidates.pipeline import candidate_close
 from leads.models import Candidate, Lead
-from leads.privacy.audit import Action, audit_record
 
 ConsentHook = Callable[[Candidate], int]
 CONSENT_HOOKS: dict[str, ConsentHook] = {}

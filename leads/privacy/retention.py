@@ -27,8 +27,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from leads.audit import Channel
 from leads.models import Candidate, ErasureRecord, Lead
-from leads.privacy.audit import Channel
 from leads.privacy.records import person_erase
 
 CLOSED = "closed"

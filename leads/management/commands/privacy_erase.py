@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from core.business_time import BUSINESS_TZ
+from leads.audit import Channel
 from leads.management.commands.privacy_export import add_person_arguments
 from leads.models import Candidate
-from leads.privacy.audit import Channel
 from leads.privacy.records import person_erase, person_find
 
 

@@ -3,8 +3,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from leads.privacy.audit import Action, Channel, audit_record
-from leads.privacy.records import person_export, person_find
+from leads.audit import Action, Channel, audit_record
+from leads.privacy.disclosure import person_export
+from leads.privacy.records import person_find
 
 
 def add_person_arguments(parser: CommandParser) -> None:

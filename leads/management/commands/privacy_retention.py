@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from core.business_time import BUSINESS_TZ
-from leads.privacy.audit import Channel
+from leads.audit import Channel
 from leads.privacy.retention import retention_anonymise, retention_cutoff, retention_report
 
 

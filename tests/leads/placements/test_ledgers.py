@@ -11,13 +11,9 @@ import time_machine
 from accounts.models import Groups
 from accounts.services import staff_user_create
 from leads.models import Application, AuditEntry, Candidate
+from leads.placements.fees import placement_record_leaving
 from leads.placements.ledgers import Ledger, fiscal_year_range, ledger_rows, yearly_figures
-from leads.placements.services import (
-    application_accept,
-    application_create,
-    application_transition,
-    placement_record_leaving,
-)
+from leads.placements.services import application_accept, application_create, application_transition
 from roles.models import JobPosting, Role
 from tests.leads.conftest import lead_body
 from tests.roles.factories import EmployerFactory, JobPostingFactory

@@ -1,4 +1,4 @@
-"""Explainable matching in both directions (issue 5): each criterion moves the rank and
+"""Explainable matching in both directions: each criterion moves the rank and
 says so, closed things stay out, advisors only, a fixed query budget."""
 
 from typing import Any
@@ -13,12 +13,11 @@ from factory.django import DjangoModelFactory
 from accounts.models import Groups, User
 from accounts.services import staff_user_create
 from leads.models import Candidate, CandidateCertification, RemoteWish
-from leads.placements.matching import (
+from leads.placements.matching import candidates_for_posting, postings_for_candidate
+from leads.placements.matching_rules import (
     EXPERIENCE_PREFERRED_PENALTY,
     PREFERRED_CERTIFICATION_WEIGHT,
     WEIGHTS,
-    candidates_for_posting,
-    postings_for_candidate,
 )
 from roles.models import Certification, JobPosting, Role
 from tests.roles.factories import EmployerFactory, JobPostingFactory

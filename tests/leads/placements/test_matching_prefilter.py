@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leads.models import Candidate
-from leads.placements.matching import WEIGHTS, candidates_for_posting
+from leads.placements.matching import candidates_for_posting
+from leads.placements.matching_rules import WEIGHTS
 from roles.models import JobPosting, Role
 from tests.roles.factories import JobPostingFactory
 

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from accounts.models import Groups
 from accounts.services import staff_user_create
+from leads.audit import audit_record
 from leads.intake.inputs import LeadInput
 from leads.intake.services import lead_ingest
 from leads.models import AuditEntry, Candidate
-from leads.privacy.audit import audit_record
 
 pytestmark = pytest.mark.django_db
 
