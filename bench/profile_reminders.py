@@ -68,7 +68,7 @@ def main() -> None:
     from django.db import connection
 
     from core.models import OutboxMessage
-    from core.outbox import outbox_sweep
+    from core.outbox_sweep import outbox_sweep
 
     def reset() -> int:
         return OutboxMessage.objects.update(

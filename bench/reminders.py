@@ -69,7 +69,7 @@ def seed(count: int) -> None:
     from accounts.models import Groups
     from accounts.services import staff_user_create
     from consultations.models import Booking
-    from consultations.services.bookings import KIND_REMINDER, booking_subject
+    from consultations.services.notices import KIND_REMINDER, booking_subject
     from consultations.tokens import manage_token_new
     from core.models import OutboxMessage
     from core.outbox import OutboxItem

@@ -23,7 +23,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 
 from consultations.calendar import booking_ics
 from consultations.models import Booking, ConsultationKind, ConsultationMode
-from consultations.services.bookings import (
+from consultations.services.notices import (
     KIND_CANCELLED,
     KIND_CONFIRMATION,
     KIND_REMINDER,

@@ -5,7 +5,8 @@ from typing import Any
 from django.utils import timezone
 
 from consultations.models import Booking
-from consultations.services.bookings import booking_cancel, booking_subject
+from consultations.services.bookings import booking_cancel
+from consultations.services.notices import booking_subject
 from core.outbox import outbox_cancel
 from leads.models import Candidate
 

@@ -5,7 +5,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from core.outbox import outbox_sweep
+from core.outbox_sweep import outbox_sweep
 from core.services import heartbeat_record
 
 logger = logging.getLogger(__name__)

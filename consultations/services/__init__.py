@@ -1,5 +1,6 @@
 """Writes of the consultations app. Callers import from here (``consultations.services``)."""
 
+from consultations.services.attendance import booking_mark_held, booking_mark_no_show
 from consultations.services.availability import advisor_onboard, availability_set_default
 from consultations.services.bookings import (
     AlreadyBooked,
@@ -9,8 +10,6 @@ from consultations.services.bookings import (
     SlotUnavailable,
     booking_cancel,
     booking_create,
-    booking_mark_held,
-    booking_mark_no_show,
     booking_reschedule,
 )
 from consultations.services.outcomes import OutcomeAlreadyRecorded, booking_record_outcome

@@ -24,9 +24,8 @@ them moot.
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -34,27 +33,29 @@ from django.utils import timezone
 from accounts.models import User
 from consultations.models import KIND_SPECS, Booking
 from consultations.selectors import advisors_free_at, booking_window
-from consultations.services.followups import no_show_followups_schedule, post_consultation_item
+from consultations.services.notices import (
+    KIND_CANCELLED,
+    KIND_CONFIRMATION,
+    KIND_RESCHEDULED,
+    booking_notice_enqueue,
+    booking_reminders_schedule,
+    booking_subject,
+)
 from consultations.tokens import manage_token_new
 from core.business_time import BUSINESS_TZ
 from core.integrity import violated_constraint
-from core.outbox import OutboxItem, outbox_cancel, outbox_enqueue
-from core.quiet_hours import candidate_delivery_time
-from core.tasks import outbox_kick_on_commit
+from core.outbox import outbox_cancel
 from leads.candidates.pipeline import candidate_advance_to
 from leads.intake.inputs import LeadInput
 from leads.intake.services import lead_ingest
 from leads.models import Candidate, Lead
 
-KIND_CONFIRMATION = "booking.confirmation"
-KIND_RESCHEDULED = "booking.rescheduled"
-KIND_CANCELLED = "booking.cancelled"
-KIND_REMINDER = "booking.reminder"
-# The candidate's messages about a booking still to come: moot once it has taken place (the
-# follow-ups of services.followups are not: they are about what happened).
-CANDIDATE_NOTICE_KINDS = (KIND_CONFIRMATION, KIND_RESCHEDULED, KIND_CANCELLED, KIND_REMINDER)
 CANDIDATE_CONSTRAINT = "booking_one_booked_per_candidate_kind"
+
+
 OVERLAP_CONSTRAINT = "booking_advisor_no_overlap"  # migration 0004, PostgreSQL only
+
+
 DEADLOCK = "40P01"
 
 
@@ -84,10 +85,6 @@ class BookingCreated:
 
 class _Overlap(Exception):
     """SQLite's stand-in for the exclusion violation (rolls the savepoint back)."""
-
-
-def booking_subject(booking_id: uuid.UUID) -> str:
-    return f"booking:{booking_id}"
 
 
 def _constraint_name(exc: IntegrityError) -> str:
@@ -130,67 +127,6 @@ def _require_bookable(start: datetime, now: datetime) -> None:
     earliest, latest = booking_window(now)
     if not earliest <= start <= latest:
         raise SlotUnavailable
-
-
-def _notify(booking: Booking, *, kind: str, now: datetime, by_staff: bool = False) -> None:
-    """The candidate's notice of a change. The reply to their own action goes at once, at any
-    hour (they are waiting for it); a change the agency made waits out their quiet hours
-    (consultations.outbox_handlers.booking_notice_send)."""
-    payload: dict[str, object] = {"booking_id": str(booking.pk)}
-    if by_staff:
-        payload["by_staff"] = True
-    item = OutboxItem(
-        kind=kind,
-        subject=booking_subject(booking.pk),
-        due_at=now,
-        payload=payload,
-        version=booking.sequence + 1,  # one notice per revision of the booking
-    )
-    outbox_enqueue(items=[item])
-    outbox_kick_on_commit()
-
-
-def _schedule_reminders(booking: Booking, *, now: datetime) -> None:
-    """The candidate's reminders (CONSULTATION_REMINDER_OFFSETS before the start, 24 h and
-    1 h by default), written with the booking. One falling in quiet hours waits for their
-    end; one that would then come after the start, or is already past, is not written.
-    Each row remembers the start it is about, so a moved booking's old rows can never be
-    mistaken for current ones (they are cancelled as well). The advisor's post-consultation
-    follow-up for this time is written here too (services.followups)."""
-    items = []
-    for offset in settings.CONSULTATION_REMINDER_OFFSETS:
-        due = candidate_delivery_time(due=booking.start_at - offset, deadline=booking.start_at)
-        if due is None or due <= now:
-            continue
-        items.append(
-            OutboxItem(
-                kind=KIND_REMINDER,
-                subject=booking_subject(booking.pk),
-                due_at=due,
-                payload={
-                    "booking_id": str(booking.pk),
-                    "start": booking.start_at.isoformat(),
-                    "offset": int(offset.total_seconds()),
-                },
-                version=booking.sequence + 1,
-                variant=f"{int(offset.total_seconds())}s",
-            )
-        )
-    items.append(post_consultation_item(booking=booking, subject=booking_subject(booking.pk)))
-    outbox_enqueue(items=items)
-
-
-def reminder_superseded_at(*, start: datetime, offset: timedelta) -> datetime:
-    """When the reminder ``offset`` before ``start`` is no longer worth sending: when the
-    next, shorter reminder goes (as _schedule_reminders writes it), or else at the start. A
-    24 h reminder found late (a sweep that was down) is not sent after the 1 h one is due:
-    one reminder then, not two within minutes."""
-    shorter = [other for other in settings.CONSULTATION_REMINDER_OFFSETS if other < offset]
-    if shorter:
-        at = candidate_delivery_time(due=start - max(shorter), deadline=start)
-        if at is not None:
-            return at
-    return start
 
 
 def _candidate_locked(candidate_id: uuid.UUID) -> Candidate:
@@ -287,13 +223,13 @@ def booking_create(
                 advisor_id=booking.advisor_id, updated_at=now
             )
         candidate_advance_to(candidate_id=candidate.pk, stage=Candidate.Stage.CONSULTATION_BOOKED, by=None)
-        _notify(booking, kind=KIND_CONFIRMATION, now=now)
-        _schedule_reminders(booking, now=now)
+        booking_notice_enqueue(booking, kind=KIND_CONFIRMATION, now=now)
+        booking_reminders_schedule(booking, now=now)
     booking.advisor = User.objects.get(pk=booking.advisor_id)
     return BookingCreated(booking=booking, manage_token=token)
 
 
-def _locked(booking_id: uuid.UUID) -> Booking:
+def booking_locked(booking_id: uuid.UUID) -> Booking:
     return Booking.objects.select_for_update(of=("self",)).select_related("advisor").get(pk=booking_id)
 
 
@@ -329,7 +265,7 @@ def booking_reschedule(*, booking_id: uuid.UUID, start: datetime, now: datetime 
     SlotUnavailable (the booking untouched) when nobody is free at ``start``."""
     now = now or timezone.now()
     with transaction.atomic():
-        booking = _locked(booking_id)
+        booking = booking_locked(booking_id)
         if booking.status != Booking.Status.BOOKED or booking.start_at <= now:
             raise BookingClosed
         if start == booking.start_at:
@@ -344,8 +280,8 @@ def booking_reschedule(*, booking_id: uuid.UUID, start: datetime, now: datetime 
         booking.refresh_from_db()
         # The old time's pending effects (an unsent confirmation, reminders) are moot.
         outbox_cancel(subject=booking_subject(booking.pk))
-        _notify(booking, kind=KIND_RESCHEDULED, now=now)
-        _schedule_reminders(booking, now=now)
+        booking_notice_enqueue(booking, kind=KIND_RESCHEDULED, now=now)
+        booking_reminders_schedule(booking, now=now)
     return booking
 
 
@@ -358,7 +294,7 @@ def booking_cancel(
     the candidate, so the notice waits out the candidate's quiet hours."""
     now = now or timezone.now()
     with transaction.atomic():
-        booking = _locked(booking_id)
+        booking = booking_locked(booking_id)
         if booking.status == Booking.Status.CANCELLED:
             return booking
         if booking.status != Booking.Status.BOOKED or booking.start_at <= now:
@@ -368,47 +304,5 @@ def booking_cancel(
         booking.cancel_reason = reason
         booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
         outbox_cancel(subject=booking_subject(booking.pk))
-        _notify(booking, kind=KIND_CANCELLED, now=now, by_staff=by_staff)
-    return booking
-
-
-def _mark(*, booking_id: uuid.UUID, status: str, now: datetime) -> tuple[Booking, bool]:
-    """Set a past booking's status; (the booking, whether it changed)."""
-    booking = _locked(booking_id)
-    if booking.status == status:
-        return booking, False
-    if booking.status not in (Booking.Status.BOOKED, Booking.Status.HELD, Booking.Status.NO_SHOW):
-        raise BookingClosed  # a cancelled booking stays cancelled
-    if booking.start_at > now:
-        raise BookingClosed  # not happened yet
-    if booking.outcome_recorded_at is not None:
-        raise BookingClosed  # its outcome says it was held
-    booking.status = status
-    booking.save(update_fields=["status", "updated_at"])
-    # No reminder outlives its consultation. The follow-ups stay: each checks at delivery
-    # that the status it is about still holds (a no-show corrected to held is followed up
-    # as held, and the reverse).
-    outbox_cancel(subject=booking_subject(booking.pk), kinds=CANDIDATE_NOTICE_KINDS)
-    return booking, True
-
-
-def booking_mark_held(*, booking_id: uuid.UUID, by: User | None, now: datetime | None = None) -> Booking:
-    """The consultation took place: the candidate moves on to `consulted`. The advisor is
-    reminded the next business morning unless the outcome is recorded by then."""
-    with transaction.atomic():
-        booking, _changed = _mark(
-            booking_id=booking_id, status=Booking.Status.HELD, now=now or timezone.now()
-        )
-        candidate_advance_to(candidate_id=booking.candidate_id, stage=Candidate.Stage.CONSULTED, by=by)
-    return booking
-
-
-def booking_mark_no_show(*, booking_id: uuid.UUID, by: User | None, now: datetime | None = None) -> Booking:
-    """The candidate did not come. Frees the candidate to book that kind again; 30 minutes
-    after the start the advisor gets a task and the candidate a link to book again."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        booking, changed = _mark(booking_id=booking_id, status=Booking.Status.NO_SHOW, now=now)
-        if changed:
-            no_show_followups_schedule(booking=booking, subject=booking_subject(booking.pk), now=now)
+        booking_notice_enqueue(booking, kind=KIND_CANCELLED, now=now, by_staff=by_staff)
     return booking

@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consultations.models import Booking
-from consultations.services.bookings import BookingClosed, BookingError, booking_mark_held, booking_subject
+from consultations.services.attendance import booking_mark_held
+from consultations.services.bookings import BookingClosed, BookingError
 from consultations.services.followups import KIND_POST_CONSULTATION, MORNING, next_business_morning
+from consultations.services.notices import booking_subject
 from core.business_time import BUSINESS_TZ
 from core.outbox import outbox_cancel
 from leads.candidates.followups import followup_task_create

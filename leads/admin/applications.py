@@ -5,7 +5,6 @@
 Every stage change goes through leads.placements.services; the stage is never a form field.
 """
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import widgets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -22,43 +21,28 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import staff_user
-from leads.admin.ledgers import LedgerAdminMixin
-from leads.models import Application, ApplicationEvent, Candidate, EmployerReveal, InterviewRound, Placement
-from leads.placements.fees import left_early, placement_record_leaving
-from leads.placements.matching import candidates_for_posting
+from leads.admin.common import ReadOnlyInline
+from leads.models import Application, ApplicationEvent, InterviewRound, Placement
 from leads.placements.services import (
     TRANSITIONS,
     ApplicationError,
     application_accept,
     application_create,
     application_transition,
-    employer_reveal,
     interview_round_schedule,
     posting_check_open,
 )
-from roles.admin import JobPostingAdmin
 from roles.models import JobPosting
 
 Stage = Application.Stage
 
 
-class _ReadOnlyInline(admin.TabularInline[Any, Any]):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class InterviewRoundInline(_ReadOnlyInline):
+class InterviewRoundInline(ReadOnlyInline):
     model = InterviewRound
     fields = readonly_fields = ("number", "scheduled_at", "note")
 
 
-class ApplicationEventInline(_ReadOnlyInline):
+class ApplicationEventInline(ReadOnlyInline):
     model = ApplicationEvent
     fields = readonly_fields = ("occurred_at", "kind", "from_stage", "to_stage", "actor", "note")
     ordering = ("occurred_at", "pk")
@@ -293,185 +277,3 @@ class PlacementForm(forms.Form):
         help_text=_("Empty: 90 days after the start."),
     )
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-@admin.register(Placement)
-class PlacementAdmin(LedgerAdminMixin, admin.ModelAdmin[Placement]):
-    """Placements are recorded from the application; here only the leaving (and refund) is
-    entered, through the service. The managers' ledgers hang off this list (LedgerAdminMixin)."""
-
-    list_display = (
-        "application",
-        "placed_on",
-        "start_date",
-        "fee_jpy",
-        "employment_type",
-        "left_on",
-        "left_within_6_months",
-    )
-    list_filter = ("employment_type", "placed_on")
-    list_select_related = ("application__candidate", "application__posting")
-    date_hierarchy = "placed_on"
-    fields = (
-        "application",
-        "placed_on",
-        "start_date",
-        "annual_salary_jpy",
-        "fee_rate_percent",
-        "fee_jpy",
-        "employment_type",
-        "guarantee_until",
-        "left_on",
-        "refund_jpy",
-    )
-    readonly_fields = fields[:8]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: Placement, form: Any, change: bool) -> None:
-        if obj.left_on is None:
-            return  # nothing to record
-        placement_record_leaving(
-            placement_id=obj.pk, left_on=obj.left_on, refund_jpy=obj.refund_jpy, by=staff_user(request)
-        )
-
-    @admin.display(description=_("left within 6 months"), boolean=True)
-    def left_within_6_months(self, obj: Placement) -> bool:
-        return left_early(placement=obj)
-
-
-# --- the posting's "matching candidates" page ------------------------------------------------
-
-
-MATCHING_LIMIT = 50
-
-
-class PostingMatchingAdmin(JobPostingAdmin):
-    """The posting admin plus its matching candidates (leads builds on roles, so the page is
-    added here instead of in roles.admin). From there an advisor recommends a candidate."""
-
-    def get_readonly_fields(self, request: HttpRequest, obj: JobPosting | None = None) -> Any:
-        return (*super().get_readonly_fields(request, obj), "matching_candidates")
-
-    def get_fieldsets(self, request: HttpRequest, obj: JobPosting | None = None) -> Any:
-        fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is not None:
-            fieldsets.insert(1, (_("Matching"), {"fields": ("matching_candidates",)}))
-        return fieldsets
-
-    @admin.display(description=_("matching candidates"))
-    def matching_candidates(self, obj: JobPosting) -> str:
-        url = reverse("admin:roles_jobposting_matching", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Show the matching candidates"))
-
-    def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view(self.matching_view)
-        return [path("<int:pk>/matching/", view, name="roles_jobposting_matching"), *super().get_urls()]
-
-    def matching_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """GET: candidates ranked for the posting with the reasons (4 queries: the posting,
-        its certifications, the ranked candidates, their applications and reveals for it);
-        POST `candidate`: recommend (create the application), or with `action=reveal`
-        record that the employer was revealed to the candidate."""
-        posting = get_object_or_404(JobPosting.objects.select_related("role", "employer"), pk=pk)
-        if not self.has_view_permission(request, posting):
-            raise PermissionDenied
-        may_recommend = request.user.has_perm("leads.add_application")
-        if request.method == "POST":
-            if not may_recommend:
-                raise PermissionDenied
-            try:  # a forged or empty id is no candidate (and no 500)
-                candidate_id = uuid.UUID(request.POST.get("candidate", ""))
-            except ValueError:
-                raise Http404 from None
-            candidate = get_object_or_404(Candidate, pk=candidate_id)
-            if request.POST.get("action") == "reveal":
-                employer_reveal(candidate=candidate, posting=posting, by=staff_user(request))
-                message = _("Employer revealed to %(candidate)s.") % {"candidate": candidate}
-                self.message_user(request, message, messages.SUCCESS)
-                return HttpResponseRedirect(request.path)
-            try:
-                application_create(candidate=candidate, posting=posting, by=staff_user(request))
-            except ApplicationError as error:
-                self.message_user(request, error.messages[0], messages.ERROR)
-            else:
-                message = _("%(candidate)s recommended.") % {"candidate": candidate}
-                self.message_user(request, message, messages.SUCCESS)
-            return HttpResponseRedirect(request.path)
-        matches = candidates_for_posting(posting=posting, limit=MATCHING_LIMIT)
-        ids = [m.candidate.pk for m in matches]
-        applied = dict(
-            Application.objects.filter(posting=posting, candidate__in=ids).values_list(
-                "candidate_id", "stage"
-            )
-        )
-        revealed = set(
-            EmployerReveal.objects.filter(posting=posting, candidate__in=ids).values_list(
-                "candidate_id", flat=True
-            )
-        )
-        rows = [
-            {
-                "match": m,
-                "stage_label": Stage(applied[m.candidate.pk]).label if m.candidate.pk in applied else None,
-                "revealed": m.candidate.pk in revealed,
-            }
-            for m in matches
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Matching candidates"),
-            "subtitle": posting.title,
-            "posting": posting,
-            "rows": rows,
-            "may_recommend": may_recommend and posting.status == JobPosting.Status.OPEN,
-        }
-        return TemplateResponse(request, "leads/admin/posting_matching.html", context)
-
-
-admin.site.unregister(JobPosting)
-admin.site.register(JobPosting, PostingMatchingAdmin)
-
-
-# --- for the candidate page (leads.admin.candidates) ----------------------------------------
-
-
-class CandidateApplicationInline(_ReadOnlyInline):
-    """The candidate's applications, read-only; each links to its page for the next steps."""
-
-    model = Application
-    fields = readonly_fields = ("application_link", "employer", "stage", "stage_changed_at", "advisor")
-    verbose_name_plural = _("applications")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
-        # The candidate too: the inline shows each row's str(), which names it.
-        return super().get_queryset(request).select_related("candidate", "posting__employer", "advisor")
-
-    @admin.display(description=_("job posting"))
-    def application_link(self, obj: Application) -> str:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:leads_application_change", args=[obj.pk]), obj.posting.title
-        )
-
-    @admin.display(description=_("employer"))
-    def employer(self, obj: Application) -> str:
-        return obj.posting.employer.name
-
-
-class CandidateEmployerRevealInline(_ReadOnlyInline):
-    """Which employers were revealed to the candidate, by whom and when."""
-
-    model = EmployerReveal
-    fields = readonly_fields = ("posting", "employer", "advisor", "revealed_at")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[EmployerReveal]:
-        return super().get_queryset(request).select_related("candidate", "posting__employer", "advisor")
-
-    @admin.display(description=_("employer"))
-    def employer(self, obj: EmployerReveal) -> str:
-        return obj.posting.employer.name

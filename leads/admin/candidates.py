@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import is_manager, staff_user
 from core.business_time import BUSINESS_TZ
-from leads.admin.applications import CandidateApplicationInline, CandidateEmployerRevealInline
 from leads.admin.audit import AuditedCandidateAdmin
 from leads.admin.candidate_actions import CandidateActions
 from leads.admin.candidate_forms import (
@@ -27,7 +26,7 @@ from leads.admin.candidate_forms import (
     LeadInline,
     WorkHistoryInline,
 )
-from leads.admin.common import CachedForeignKeyChoicesMixin, choice_lists, may_edit
+from leads.admin.common import CANDIDATE_PAGE_INLINES, CachedForeignKeyChoicesMixin, choice_lists, may_edit
 from leads.admin.dashboard import DashboardMixin
 from leads.admin.filters import (
     AdvisorFilter,
@@ -107,9 +106,7 @@ class CandidateAdmin(AuditedCandidateAdmin, CachedForeignKeyChoicesMixin, Dashbo
         WorkHistoryInline,
         CertificationInline,
         LeadInline,
-        CandidateApplicationInline,
-        CandidateEmployerRevealInline,
-    )
+    )  # then those other parts register (CANDIDATE_PAGE_INLINES: applications, reveals)
     action_form = CandidateActionForm
     actions = (
         "assign_to_me",
@@ -190,6 +187,9 @@ class CandidateAdmin(AuditedCandidateAdmin, CachedForeignKeyChoicesMixin, Dashbo
         return allowed and (obj is None or is_manager(request))
 
     # --- the list -------------------------------------------------------------------------
+
+    def get_inlines(self, request: HttpRequest, obj: Candidate | None) -> Any:
+        return (*self.inlines, *CANDIDATE_PAGE_INLINES)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Candidate]:
         return candidate_list_annotate(super().get_queryset(request))

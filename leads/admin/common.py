@@ -63,3 +63,28 @@ class CandidatePartInline(CachedForeignKeyChoicesMixin, admin.TabularInline[Any,
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and (obj is None or may_edit(request, obj))
+
+
+class ReadOnlyInline(admin.TabularInline[Any, Any]):
+    """Another part's rows shown on a page, never edited there."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Inlines other parts add to the candidate page (placements: applications and reveals), in
+# registration order after the candidate's own; registered when their admin module is
+# imported (leads/admin/__init__.py imports them all), so the candidate admin imports none.
+CANDIDATE_PAGE_INLINES: list[type[admin.options.InlineModelAdmin[Any, Any]]] = []
+
+
+def candidate_page_inline_register(inline: type[Any]) -> type[Any]:
+    """Add an inline to the candidate page (used as a class decorator)."""
+    CANDIDATE_PAGE_INLINES.append(inline)
+    return inline

@@ -19,15 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.staff import is_manager, staff_user
 from core.business_time import BUSINESS_TZ
 from leads.audit import Action, Channel, audit_record_many
-from leads.placements.ledgers import (
-    TITLES,
-    Ledger,
-    fiscal_year_range,
-    ledger_candidate_ids,
-    ledger_csv,
-    ledger_rows,
-    yearly_figures,
-)
+from leads.placements.ledgers import TITLES, Ledger, ledger_candidate_ids, ledger_csv, ledger_rows
+from leads.placements.yearly_report import fiscal_year_range, yearly_figures
 
 FIGURE_YEARS = 3  # the current fiscal year and the two before it
 

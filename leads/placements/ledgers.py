@@ -19,38 +19,48 @@ An erased person (APPI deletion) keeps their rows with the anonymised values era
 import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
 from core.business_time import BUSINESS_TZ as JST
 from core.prefectures import PREFECTURES
 from leads.models import Application, Candidate, Placement
-from leads.placements.fees import left_early
 from roles.models import JobPosting, Role
 
 PREFECTURE_NAMES = {code: name for code, name, _label in PREFECTURES}
+
+
 EMPLOYMENT_TYPES_JA = {
     JobPosting.EmploymentType.FULL_TIME: "正社員",
     JobPosting.EmploymentType.CONTRACT: "契約社員",
     JobPosting.EmploymentType.DISPATCH: "派遣",
 }
+
+
 POSTING_STATUS_JA = {
     JobPosting.Status.DRAFT: "下書き",
     JobPosting.Status.OPEN: "募集中",
     JobPosting.Status.PAUSED: "一時停止",
     JobPosting.Status.CLOSED: "募集終了",
 }
+
+
 Stage = Application.Stage
+
+
 RESULTS_JA = {
     Stage.ACCEPTED: "採用",
     Stage.REJECTED: "不採用",
     Stage.DECLINED: "辞退",
     Stage.WITHDRAWN: "取下げ",
 }
+
+
 IN_PROGRESS_JA = "選考中"
+
+
 DIRECT_JA = "直接応募"
 
 
@@ -65,6 +75,7 @@ TITLES = {
     Ledger.JOB_ORDERS: "求人管理簿",
     Ledger.FEES: "手数料管理簿",
 }
+
 
 HEADERS: dict[Ledger, tuple[str, ...]] = {
     Ledger.JOB_SEEKERS: (
@@ -302,50 +313,3 @@ def ledger_candidate_ids(*, ledger: Ledger, rows: Iterable[Sequence[str]]) -> se
     header = "紹介した求職者番号" if ledger == Ledger.JOB_ORDERS else "求職者番号"
     column = HEADERS[ledger].index(header)
     return {row[column] for row in rows if row[column]}
-
-
-@dataclass(frozen=True)
-class YearlyFigures:
-    """The figures an agency publishes for a fiscal year (April to March)."""
-
-    fiscal_year: int
-    placements: int
-    permanent_placements: int
-    permanent_left_within_six_months: int
-    fees_jpy: int
-    refunds_jpy: int
-
-    @property
-    def period(self) -> tuple[date, date]:
-        return fiscal_year_range(self.fiscal_year)
-
-
-def fiscal_year_range(fiscal_year: int) -> tuple[date, date]:
-    """Japanese fiscal year N: 1 April N to 31 March N+1."""
-    return date(fiscal_year, 4, 1), date(fiscal_year + 1, 3, 31)
-
-
-def yearly_figures(*, fiscal_year: int) -> YearlyFigures:
-    """Hires who started work in the fiscal year; of them, those into permanent employment
-    (正社員, 無期雇用); of those, who left within six months of starting (a figure that can
-    still grow for people who started less than six months ago); fees and refunds of those
-    placements. Two queries."""
-    first, last = fiscal_year_range(fiscal_year)
-    permanent = Q(employment_type=JobPosting.EmploymentType.FULL_TIME)
-    placements = Placement.objects.filter(start_date__gte=first, start_date__lte=last)
-    leavers = placements.filter(permanent, left_on__isnull=False).only("start_date", "left_on")
-    early = [placement for placement in leavers if left_early(placement=placement)]
-    totals = placements.aggregate(
-        count=Count("pk"),
-        permanent=Count("pk", filter=permanent),
-        fees=Sum("fee_jpy", default=0),
-        refunds=Sum("refund_jpy", default=0),
-    )
-    return YearlyFigures(
-        fiscal_year=fiscal_year,
-        placements=totals["count"],
-        permanent_placements=totals["permanent"],
-        permanent_left_within_six_months=len(early),
-        fees_jpy=totals["fees"],
-        refunds_jpy=totals["refunds"],
-    )

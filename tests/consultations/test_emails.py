@@ -9,7 +9,7 @@ from icalendar import Calendar
 from consultations.models import Booking
 from core.channels.sms import outbox as sms_outbox
 from core.models import OutboxMessage
-from core.outbox import outbox_sweep
+from core.outbox_sweep import outbox_sweep
 from leads.models import Candidate
 from tests.consultations.conftest import FRIDAY_MORNING, make_lead, token_for
 from tests.fake_line import LINE_USER

@@ -25,7 +25,7 @@ from consultations.services import (
 )
 from core.business_time import BUSINESS_TZ
 from core.models import OutboxMessage
-from core.outbox import outbox_sweep
+from core.outbox_sweep import outbox_sweep
 from leads.intake.tokens import booking_token_lead_id
 from leads.models import Candidate, FollowUpTask
 from tests.consultations.conftest import FRIDAY_MORNING, make_lead

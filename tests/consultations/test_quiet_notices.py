@@ -15,7 +15,7 @@ from consultations.models import AvailabilityOverride, Booking
 from core.business_time import BUSINESS_TZ
 from core.knobs import parse_quiet_hours
 from core.models import OutboxMessage
-from core.outbox import outbox_sweep
+from core.outbox_sweep import outbox_sweep
 from tests.consultations.conftest import make_lead
 from tests.consultations.test_admin import BOOKINGS
 

@@ -12,11 +12,12 @@ from django.utils import translation
 from consultations.models import Booking
 from consultations.outbox_handlers import booking_reminder_send
 from consultations.services import booking_cancel, booking_reschedule
-from consultations.services.bookings import reminder_superseded_at
+from consultations.services.notices import reminder_superseded_at
 from core.channels.sms import outbox as sms_outbox
 from core.knobs import parse_quiet_hours
 from core.models import OutboxMessage
-from core.outbox import Outcome, outbox_sweep
+from core.outbox import Outcome
+from core.outbox_sweep import outbox_sweep
 from core.quiet_hours import candidate_delivery_time
 from leads.candidates.quiet import candidates_quiet
 from leads.models import Candidate, Lead, TimelineEvent

@@ -15,7 +15,8 @@ from core.channels import sms as sms_channel
 from core.channels.base import idempotency_key_for
 from core.channels.line import LineMessagingApi
 from core.models import OutboxMessage
-from core.outbox import OutboxItem, Outcome, TransientError, outbox_enqueue, outbox_handler, outbox_sweep
+from core.outbox import OutboxItem, Outcome, TransientError, outbox_enqueue, outbox_handler
+from core.outbox_sweep import outbox_sweep
 from tests.fake_line import LINE_USER
 
 TEN = datetime.fromisoformat("2026-11-24T10:00:00+09:00")

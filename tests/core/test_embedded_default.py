@@ -123,7 +123,7 @@ print("RESULT", json.dumps([first.status_code, replay.status_code, replay.json()
 from datetime import timedelta
 from django.utils import timezone
 from core.models import OutboxMessage
-from core.outbox import outbox_sweep
+from core.outbox_sweep import outbox_sweep
 totals = [0, 0, 0]
 for _ in range(3):  # the contact follow-ups: each one delivered writes the next
     result = outbox_sweep(now=timezone.now() + timedelta(days=365))

@@ -12,16 +12,9 @@ from django.db import connection
 from django.utils import timezone
 
 from core.models import OutboxMessage
-from core.outbox import (
-    MAX_ATTEMPTS,
-    OutboxItem,
-    Outcome,
-    TransientError,
-    outbox_cancel,
-    outbox_enqueue,
-    outbox_handler,
-    outbox_sweep,
-)
+from core.outbox import OutboxItem, Outcome, TransientError, outbox_cancel, outbox_enqueue, outbox_handler
+from core.outbox_delivery import MAX_ATTEMPTS
+from core.outbox_sweep import outbox_sweep
 
 delivered: Counter[str] = Counter()
 behaviour: dict[str, object] = {}

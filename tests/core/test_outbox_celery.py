@@ -18,7 +18,8 @@ from django.db.models import Count
 from config.celery import MAX_TASK_DELAY_SECONDS, app
 from core import tasks as core_tasks
 from core.models import OutboxMessage
-from core.outbox import OutboxItem, Outcome, outbox_enqueue, outbox_handler, outbox_sweep
+from core.outbox import OutboxItem, Outcome, outbox_enqueue, outbox_handler
+from core.outbox_sweep import outbox_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 TEN = "2026-11-24T10:00:00+09:00"
@@ -115,7 +116,7 @@ delivered: list[str] = []
 
 
 @outbox_handler("test.celery")
-def _deliver(message):
+def outbox_deliver_one(message):
     delivered.append(message.subject)
     return Outcome.SENT
 

@@ -34,7 +34,7 @@ from django.utils import timezone
 from accounts.models import Groups
 from consultations.selectors import slots_for_range
 from consultations.services import advisor_onboard, booking_create
-from consultations.services.bookings import KIND_REMINDER
+from consultations.services.notices import KIND_REMINDER
 from core.models import OutboxMessage
 from core.outbox import OutboxItem, outbox_enqueue
 from leads.intake.inputs import LeadInput

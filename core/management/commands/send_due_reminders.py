@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from core.outbox import outbox_sweep
+from core.outbox_sweep import outbox_sweep
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from django.core import mail
 from accounts.models import Groups
 from accounts.services import staff_user_create
 from core.models import OutboxMessage
-from core.outbox import outbox_sweep
+from core.outbox_sweep import outbox_sweep
 from leads.candidates.followups import followup_task_complete
 from leads.candidates.pipeline import candidate_call_log, candidate_close, candidate_stage_change
 from leads.candidates.quiet import candidates_quiet, candidates_quiet_scan

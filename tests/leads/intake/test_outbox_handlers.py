@@ -17,7 +17,7 @@ from accounts.models import Groups
 from accounts.services import staff_user_create
 from config.celery import app
 from core.models import OutboxMessage
-from core.outbox import outbox_sweep
+from core.outbox_sweep import outbox_sweep
 from core.tasks import outbox_sweep_task
 from leads.candidates.pipeline import candidate_call_log
 from leads.models import Candidate, FollowUpTask, Lead

@@ -12,8 +12,9 @@ from accounts.models import Groups
 from accounts.services import staff_user_create
 from leads.models import Application, AuditEntry, Candidate
 from leads.placements.fees import placement_record_leaving
-from leads.placements.ledgers import Ledger, fiscal_year_range, ledger_rows, yearly_figures
+from leads.placements.ledgers import Ledger, ledger_rows
 from leads.placements.services import application_accept, application_create, application_transition
+from leads.placements.yearly_report import fiscal_year_range, yearly_figures
 from roles.models import JobPosting, Role
 from tests.leads.conftest import lead_body
 from tests.roles.factories import EmployerFactory, JobPostingFactory

@@ -16,7 +16,7 @@ from accounts.models import Groups
 from accounts.services import staff_user_create
 from consultations.models import Booking
 from consultations.services import advisor_onboard
-from consultations.services.bookings import booking_subject
+from consultations.services.notices import booking_subject
 from core.models import OutboxMessage
 from leads.candidates.pipeline import candidate_advance_to
 from leads.intake.tokens import booking_token_for
