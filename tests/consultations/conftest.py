@@ -106,3 +106,12 @@ def codes(response: Any) -> list[str]:
 
 def starts(response: Any) -> list[str]:
     return [s["start"] for s in response.json()["slots"]]
+
+
+@pytest.fixture
+def admin_client_jp(db: None) -> Client:
+    """A superuser's admin session (the site's default language, Japanese)."""
+    user = User.objects.create_superuser(email="boss@urakata.example", password="x", display_name="Boss")
+    client = Client()
+    client.force_login(user)
+    return client

@@ -5,7 +5,6 @@ import pytest
 import time_machine
 from django.test import Client
 
-from accounts.models import User
 from consultations.models import Booking
 from leads.models import Candidate
 from tests.consultations.conftest import FRIDAY_MORNING, make_lead
@@ -13,14 +12,6 @@ from tests.consultations.conftest import FRIDAY_MORNING, make_lead
 pytestmark = pytest.mark.django_db
 
 BOOKINGS = "/admin/consultations/booking/"
-
-
-@pytest.fixture
-def admin_client_jp(db):
-    user = User.objects.create_superuser(email="boss@urakata.example", password="x", display_name="Boss")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ from datetime import date
 import pytest
 import time_machine
 from django.core import mail
-from django.test import Client
 
-from accounts.models import User
 from consultations.models import AvailabilityOverride, Booking
 from core.business_time import BUSINESS_TZ
 from core.knobs import parse_quiet_hours
@@ -28,14 +26,6 @@ CONFIRMED = "【ご予約確定】2026-11-25 10:00 キャリア相談"
 MOVED = "【日時変更】キャリア相談 を 2026-11-25 11:00 に変更しました"
 CANCELLED = "【キャンセル】2026-11-25 10:00 キャリア相談"
 EVENING_CANCELLED = "【キャンセル】2026-11-24 21:15 キャリア相談"
-
-
-@pytest.fixture
-def admin_client_jp(db):
-    user = User.objects.create_superuser(email="boss@urakata.example", password="x", display_name="Boss")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture(autouse=True)
