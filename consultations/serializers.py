@@ -10,6 +10,7 @@ from rest_framework import serializers
 from consultations.models import Booking, ConsultationKind, ConsultationMode
 from core.business_time import BUSINESS_TZ
 from core.normalize import normalize_email, normalize_name, normalize_phone
+from core.serializers import QuerySerializer
 from leads.intake.serializers import (
     NAME_INVALID,
     PHONE_INVALID,
@@ -28,7 +29,7 @@ def _error(attr: str, message: Any, code: str = "invalid") -> serializers.Valida
     return serializers.ValidationError({attr: [serializers.ErrorDetail(str(message), code=code)]})
 
 
-class SlotQuerySerializer(serializers.Serializer[Any]):
+class SlotQuerySerializer(QuerySerializer):
     def get_fields(self) -> dict[str, Any]:
         # `from` is a Python keyword, so the fields cannot be class attributes.
         return {

@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.serializers import ModelSerializer
 from roles.filters import JobPostingFilter
 from roles.models import Certification, Employer, JobPosting, Role
 from roles.permissions import IsAdvisor
@@ -27,14 +28,14 @@ def share_round(value: float) -> float:
 # --- Public catalogue ---------------------------------------------------------------------
 
 
-class RoleCertificationOutputSerializer(serializers.ModelSerializer[Certification]):
+class RoleCertificationOutputSerializer(ModelSerializer[Certification]):
     class Meta:
         model = Certification
         fields = ("code", "name", "issuer")
         read_only_fields = fields
 
 
-class RoleOutputSerializer(serializers.ModelSerializer[Role]):
+class RoleOutputSerializer(ModelSerializer[Role]):
     typical_tasks = serializers.ListField(child=serializers.CharField(), read_only=True)
     recommended_certifications = RoleCertificationOutputSerializer(many=True, read_only=True)
     inexperienced_welcome_share = serializers.SerializerMethodField(
@@ -64,7 +65,7 @@ class RoleOutputSerializer(serializers.ModelSerializer[Role]):
         return None if share is None else share_round(share)
 
 
-class CertificationOutputSerializer(serializers.ModelSerializer[Certification]):
+class CertificationOutputSerializer(ModelSerializer[Certification]):
     level = serializers.SerializerMethodField()
 
     class Meta:
@@ -124,28 +125,28 @@ class CertificationListApi(generics.ListAPIView[Certification]):
 # --- Advisors only: non-public postings (非公開求人) -----------------------------------------
 
 
-class PostingEmployerOutputSerializer(serializers.ModelSerializer[Employer]):
+class PostingEmployerOutputSerializer(ModelSerializer[Employer]):
     class Meta:
         model = Employer
         fields = ("id", "name", "prefecture", "industry")
         read_only_fields = fields
 
 
-class PostingRoleOutputSerializer(serializers.ModelSerializer[Role]):
+class PostingRoleOutputSerializer(ModelSerializer[Role]):
     class Meta:
         model = Role
         fields = ("slug", "name_ja")
         read_only_fields = fields
 
 
-class PostingCertificationOutputSerializer(serializers.ModelSerializer[Certification]):
+class PostingCertificationOutputSerializer(ModelSerializer[Certification]):
     class Meta:
         model = Certification
         fields = ("code", "name")
         read_only_fields = fields
 
 
-class JobPostingOutputSerializer(serializers.ModelSerializer[JobPosting]):
+class JobPostingOutputSerializer(ModelSerializer[JobPosting]):
     employer = PostingEmployerOutputSerializer(read_only=True)
     role = PostingRoleOutputSerializer(read_only=True)
     required_certifications = PostingCertificationOutputSerializer(many=True, read_only=True)

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from core.business_time import BUSINESS_TZ
 from core.prefectures import PREFECTURE_CHOICES
+from core.serializers import ModelSerializer, QuerySerializer
 from leads.candidates.pipeline import CALL_OUTCOMES
 from leads.candidates.selectors import age_on
 from leads.models import Candidate, CandidateCertification, WorkHistoryEntry
@@ -18,7 +19,7 @@ ADVISOR_ME, ADVISOR_NONE = "me", "none"
 CANDIDATE_STAGE_CHOICES = Candidate.Stage.choices
 
 
-class CandidateListQuerySerializer(serializers.Serializer[Any]):
+class CandidateListQuerySerializer(QuerySerializer):
     """The list's filters; the same meaning as the admin list's."""
 
     q = serializers.CharField(
@@ -51,7 +52,7 @@ class CandidateAdvisorOutputSerializer(serializers.Serializer[Any]):
     display_name = serializers.CharField()
 
 
-class CandidateListOutputSerializer(serializers.ModelSerializer[Candidate]):
+class CandidateListOutputSerializer(ModelSerializer[Candidate]):
     advisor = CandidateAdvisorOutputSerializer(allow_null=True, read_only=True)
     source_partner = serializers.SerializerMethodField(
         help_text="The credited partner's slug; null for a direct or unknown source."
@@ -96,14 +97,14 @@ class CandidateListOutputSerializer(serializers.ModelSerializer[Candidate]):
         return age_on(birth_date=candidate.birth_date, day=timezone.localdate(timezone=BUSINESS_TZ))
 
 
-class WorkHistoryOutputSerializer(serializers.ModelSerializer[WorkHistoryEntry]):
+class WorkHistoryOutputSerializer(ModelSerializer[WorkHistoryEntry]):
     class Meta:
         model = WorkHistoryEntry
         fields = ("occupation", "employer_name", "job_title", "years", "months", "is_current", "description")
         read_only_fields = fields
 
 
-class CandidateCertificationOutputSerializer(serializers.ModelSerializer[CandidateCertification]):
+class CandidateCertificationOutputSerializer(ModelSerializer[CandidateCertification]):
     code = serializers.CharField(source="certification.code", read_only=True)
     name = serializers.CharField(source="certification.name", read_only=True)
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.serializers import QuerySerializer
 from leads.models import Candidate
 
 
@@ -18,7 +19,7 @@ class LeadStatusSerializer(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField()
 
 
-class PartnerStatsQuerySerializer(serializers.Serializer[Any]):
+class PartnerStatsQuerySerializer(QuerySerializer):
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         # `from` is a Python keyword, so the fields cannot be class attributes.
         return {

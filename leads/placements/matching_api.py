@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.serializers import QuerySerializer
 from leads.models import Candidate
 from leads.placements.matching import candidates_for_posting, postings_for_candidate
 from leads.placements.matching_rules import CRITERIA
@@ -20,7 +21,7 @@ from roles.models import JobPosting
 from roles.permissions import IsAdvisor
 
 
-class MatchingLimitInputSerializer(serializers.Serializer[Any]):
+class MatchingLimitInputSerializer(QuerySerializer):
     limit = serializers.IntegerField(
         min_value=1, max_value=100, default=20, help_text="How many of the best matches to return."
     )

@@ -1,17 +1,21 @@
 """What the advisors' application API reads and writes (leads.placements.apis)."""
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from core.serializers import ModelSerializer, QuerySerializer
 from leads.models import Application, ApplicationEvent, Candidate, EmployerReveal, InterviewRound, Placement
 from leads.placements.fees import left_early
 from roles.models import JobPosting
 
 
-class ApplicationCandidateOutputSerializer(serializers.ModelSerializer[Candidate]):
+class ApplicationCandidateOutputSerializer(ModelSerializer[Candidate]):
     name = serializers.SerializerMethodField()
 
     class Meta:
@@ -23,7 +27,7 @@ class ApplicationCandidateOutputSerializer(serializers.ModelSerializer[Candidate
         return f"{candidate.family_name} {candidate.given_name}"
 
 
-class ApplicationPostingOutputSerializer(serializers.ModelSerializer[JobPosting]):
+class ApplicationPostingOutputSerializer(ModelSerializer[JobPosting]):
     employer_name = serializers.CharField(source="employer.name", read_only=True)
     role = serializers.CharField(source="role.slug", read_only=True)
 
@@ -33,14 +37,14 @@ class ApplicationPostingOutputSerializer(serializers.ModelSerializer[JobPosting]
         read_only_fields = fields
 
 
-class ApplicationAdvisorOutputSerializer(serializers.ModelSerializer[User]):
+class ApplicationAdvisorOutputSerializer(ModelSerializer[User]):
     class Meta:
         model = User
         fields = ("id", "display_name")
         read_only_fields = fields
 
 
-class PlacementOutputSerializer(serializers.ModelSerializer[Placement]):
+class PlacementOutputSerializer(ModelSerializer[Placement]):
     is_permanent = serializers.BooleanField(read_only=True, help_text="A full-time employee (正社員).")
     left_within_6_months = serializers.SerializerMethodField()
 
@@ -66,7 +70,7 @@ class PlacementOutputSerializer(serializers.ModelSerializer[Placement]):
         return left_early(placement=placement)
 
 
-class ApplicationOutputSerializer(serializers.ModelSerializer[Application]):
+class ApplicationOutputSerializer(ModelSerializer[Application]):
     candidate = ApplicationCandidateOutputSerializer(read_only=True)
     posting = ApplicationPostingOutputSerializer(read_only=True)
     advisor = ApplicationAdvisorOutputSerializer(read_only=True, allow_null=True)
@@ -93,14 +97,14 @@ class ApplicationOutputSerializer(serializers.ModelSerializer[Application]):
         return None if placement is None else PlacementOutputSerializer(placement).data
 
 
-class InterviewRoundOutputSerializer(serializers.ModelSerializer[InterviewRound]):
+class InterviewRoundOutputSerializer(ModelSerializer[InterviewRound]):
     class Meta:
         model = InterviewRound
         fields = ("id", "number", "scheduled_at", "note")
         read_only_fields = fields
 
 
-class ApplicationEventOutputSerializer(serializers.ModelSerializer[ApplicationEvent]):
+class ApplicationEventOutputSerializer(ModelSerializer[ApplicationEvent]):
     actor = ApplicationAdvisorOutputSerializer(read_only=True, allow_null=True)
     # A plain string, as the timeline's kinds: more kinds may come, and "kind" enums of
     # other components would collide in the schema.
@@ -124,7 +128,7 @@ class ApplicationDetailOutputSerializer(ApplicationOutputSerializer):
         read_only_fields = fields
 
 
-class EmployerRevealOutputSerializer(serializers.ModelSerializer[EmployerReveal]):
+class EmployerRevealOutputSerializer(ModelSerializer[EmployerReveal]):
     posting = ApplicationPostingOutputSerializer(read_only=True)
     advisor = ApplicationAdvisorOutputSerializer(read_only=True, allow_null=True)
 
@@ -134,7 +138,7 @@ class EmployerRevealOutputSerializer(serializers.ModelSerializer[EmployerReveal]
         read_only_fields = fields
 
 
-class ApplicationListFilterSerializer(serializers.Serializer[Any]):
+class ApplicationListFilterSerializer(QuerySerializer):
     stage = serializers.ChoiceField(choices=Application.Stage.choices, required=False)
     advisor = serializers.IntegerField(required=False, help_text="An advisor's user id.")
     employer = serializers.IntegerField(required=False, help_text="An employer's id.")
@@ -156,9 +160,23 @@ class ApplicationTransitionInputSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+# An interview is recorded up to a year after it happened and planned up to two years ahead;
+# anything else is a typo (and dates before 1888 would be shown in Tokyo's local mean time).
+INTERVIEW_PAST = timedelta(days=365)
+INTERVIEW_AHEAD = timedelta(days=730)
+
+
 class InterviewRoundInputSerializer(serializers.Serializer[Any]):
     scheduled_at = serializers.DateTimeField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    def validate_scheduled_at(self, value: datetime) -> datetime:
+        now = timezone.now()
+        if not now - INTERVIEW_PAST <= value <= now + INTERVIEW_AHEAD:
+            raise serializers.ValidationError(
+                _("Enter a time within a year before and two years after today."), code="invalid"
+            )
+        return value
 
 
 class PlacementInputSerializer(serializers.Serializer[Any]):
