@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.staff import staff_active_get, staff_is_manager
+from core.apis import valid_input
 from core.pagination import CreatedCursorPagination
 from leads.audit import Action, Channel, audit_record
 from leads.candidates.pipeline import candidate_call_log, candidate_note_add, candidate_stage_change
@@ -119,12 +120,9 @@ class CandidateNoteApi(AdvisorCandidateApi):
     def post(self, request: Request, pk: uuid.UUID) -> Response:
         """Add a note to the candidate's timeline."""
         candidate = self.editable_or_403(pk)
-        body = CandidateNoteInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = valid_input(CandidateNoteInputSerializer, request)
         try:
-            event = candidate_note_add(
-                candidate_id=candidate.pk, note=body.validated_data["note"], by=self.staff
-            )
+            event = candidate_note_add(candidate_id=candidate.pk, note=body["note"], by=self.staff)
         except DjangoValidationError as exc:
             raise _invalid(exc, attr="note") from exc
         entry = TimelineEntry(
@@ -148,9 +146,8 @@ class CandidateCallApi(AdvisorCandidateApi):
         """Log a call: reached, no answer or voicemail. A reached call moves a new candidate
         to contacted and stops the contact-SLA follow-ups; any attempt moves them to contacting."""
         candidate = self.editable_or_403(pk)
-        body = CandidateCallInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        candidate_call_log(candidate_id=candidate.pk, by=self.staff, **body.validated_data)
+        body = valid_input(CandidateCallInputSerializer, request)
+        candidate_call_log(candidate_id=candidate.pk, by=self.staff, **body)
         return self.detail_response(candidate.pk)
 
 
@@ -165,14 +162,13 @@ class CandidateStageApi(AdvisorCandidateApi):
         """Move the candidate to a stage: forward any number of stages, or back one to correct
         a mistake; `placed` is final and a closed candidate must be reopened first (400)."""
         candidate = self.editable_or_403(pk)
-        body = CandidateStageInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = valid_input(CandidateStageInputSerializer, request)
         try:
             candidate_stage_change(
                 candidate_id=candidate.pk,
-                to=body.validated_data["stage"],
+                to=body["stage"],
                 by=self.staff,
-                note=body.validated_data["note"],
+                note=body["note"],
             )
         except DjangoValidationError as exc:
             raise _invalid(exc, attr="stage") from exc
@@ -190,9 +186,8 @@ class CandidateAssignApi(AdvisorCandidateApi):
         """Give the candidate to an advisor (`me`, or an id). An advisor may take an
         unassigned candidate or pass on their own; managers assign anyone."""
         candidate = self.candidate_or_404(pk)
-        body = CandidateAssignInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        chosen: Any = body.validated_data["advisor"]
+        body = valid_input(CandidateAssignInputSerializer, request)
+        chosen: Any = body["advisor"]
         if not (chosen == "me" and candidate.advisor_id is None):  # taking new work is everyone's
             candidate = self.editable_or_403(pk)
         advisor = self.staff if chosen == "me" else staff_active_get(user_id=int(chosen))
