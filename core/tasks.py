@@ -1,5 +1,8 @@
 import logging
+import os
+import threading
 import time
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -54,17 +57,41 @@ def outbox_sweep_task() -> str:
     return str(result)
 
 
+class _KickConnection:
+    """The broker connection sweeps are enqueued on, one per process, kept between kicks
+    (a new one per kick cost 3.5 ms instead of 0.4 ms). It makes one connection attempt, no
+    reconnection loop: kombu's default (retries 2 s apart until the 4 s connect timeout) held
+    every request up about 6 s while the broker was down. After a failure it is dropped, and
+    the next kick tries a fresh one."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # kombu connections are not thread-safe
+        self.connection: Any = None
+        self.pid = 0
+
+    def enqueue(self, countdown: float) -> None:
+        with self.lock:
+            if self.connection is None or self.pid != os.getpid():  # none yet, or forked
+                app = outbox_sweep_task.app
+                self.connection = app.connection_for_write(transport_options={"max_retries": 0})
+                self.pid = os.getpid()
+            try:
+                outbox_sweep_task.apply_async(  # type: ignore[call-arg]  # celery-types omit `connection`
+                    countdown=countdown, retry=False, connection=self.connection
+                )
+            except Exception:
+                self.connection.release()
+                self.connection = None
+                raise
+
+
+_kick_connection = _KickConnection()
+
+
 def _enqueue_sweep(countdown: float = 0.0) -> None:
-    # One connection attempt, no reconnection loop: kombu's default (retries 2 s apart until
-    # the 4 s connect timeout) held every request up about 6 s while the broker was down.
-    # The row is already committed: beat's next sweep delivers it if this fails.
-    app = outbox_sweep_task.app
     try:
-        with app.connection_for_write(transport_options={"max_retries": 0}) as connection:
-            outbox_sweep_task.apply_async(  # type: ignore[call-arg]  # celery-types omit `connection`
-                countdown=countdown, retry=False, connection=connection
-            )
-    except Exception as exc:  # the broker is down: the beat sweep will deliver later
+        _kick_connection.enqueue(countdown)
+    except Exception as exc:  # the broker is down: the row is committed, beat's sweep delivers it
         logger.warning("outbox: could not enqueue a sweep (%s); beat will deliver", type(exc).__name__)
 
 

@@ -116,9 +116,13 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     catalogue_local_forget()
     partners._marked.clear()
-    # The after-commit kick is limited to one a second per process: an earlier test's kick
-    # must not swallow this one's.
+    # The after-commit kick is limited to one a second per process, on a connection kept
+    # between kicks: an earlier test's kick must neither swallow this one's nor lend it a
+    # connection to another broker.
     core_tasks._next_kick = 0.0
+    if core_tasks._kick_connection.connection is not None:
+        core_tasks._kick_connection.connection.release()
+    core_tasks._kick_connection = core_tasks._KickConnection()
     yield
     cache.clear()
     catalogue_local_forget()
