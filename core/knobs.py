@@ -61,6 +61,12 @@ def parse_quiet_hours(name: str, raw: str) -> QuietHours | None:
     return QuietHours(start=start, end=end)
 
 
+def parse_non_negative_int(name: str, raw: str) -> int:
+    if not raw.strip().isdigit():
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number (0 or more).")
+    return int(raw)
+
+
 def parse_positive_int(name: str, raw: str) -> int:
     if not raw.strip().isdigit() or int(raw) <= 0:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a positive whole number.")
