@@ -204,12 +204,12 @@ def integrity(url: str) -> tuple[int, int]:
     """(active bookings, pairs of one advisor's active bookings that overlap)."""
     with psycopg.connect(url, connect_timeout=5) as conn:
         active = conn.execute(
-            "SELECT count(*) FROM consultations_booking WHERE status IN ('booked', 'held')"
+            "SELECT count(*) FROM consultations_booking WHERE status IN ('held', 'booked', 'attended')"
         ).fetchone()
         overlaps = conn.execute(
             "SELECT count(*) FROM consultations_booking a JOIN consultations_booking b "
             "ON a.advisor_id = b.advisor_id AND a.id < b.id "
-            "AND a.status IN ('booked', 'held') AND b.status IN ('booked', 'held') "
+            "AND a.status IN ('held', 'booked', 'attended') AND b.status IN ('held', 'booked', 'attended') "
             "AND tstzrange(a.start_at, a.blocked_until) && tstzrange(b.start_at, b.blocked_until)"
         ).fetchone()
     return int(active[0]) if active else -1, int(overlaps[0]) if overlaps else -1

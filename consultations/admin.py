@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Groups, User
 from accounts.staff import is_manager, staff_user
-from consultations.models import AvailabilityOverride, Booking, WeeklyAvailability
+from consultations.models import AvailabilityOverride, Booking, BookingRefusal, WeeklyAvailability
 from consultations.services import (
     BookingError,
     OutcomeAlreadyRecorded,
@@ -131,7 +131,7 @@ class OutcomeFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "missing":
             return queryset.filter(
-                Q(status=Booking.Status.HELD, outcome_recorded_at__isnull=True)
+                Q(status=Booking.Status.ATTENDED, outcome_recorded_at__isnull=True)
                 | Q(status=Booking.Status.BOOKED, start_at__lte=timezone.now())
             )
         if self.value() == "recorded":
@@ -175,6 +175,8 @@ class BookingAdmin(admin.ModelAdmin[Booking]):
         "start_at",
         "end_at",
         "status",
+        "confirm_by",
+        "confirmed_at",
         "notes",
         "meeting_url",
         "record_outcome",
@@ -221,7 +223,7 @@ class BookingAdmin(admin.ModelAdmin[Booking]):
     def record_outcome(self, booking: Booking) -> str:
         if booking.outcome_recorded_at is not None or booking.status not in (
             Booking.Status.BOOKED,
-            Booking.Status.HELD,
+            Booking.Status.ATTENDED,
         ):
             return "-"
         url = reverse("admin:consultations_booking_outcome", args=[booking.pk])
@@ -317,3 +319,23 @@ class BookingAdmin(admin.ModelAdmin[Booking]):
             ),
             _("%(count)d consultation(s) cancelled."),
         )
+
+
+@admin.register(BookingRefusal)
+class BookingRefusalAdmin(admin.ModelAdmin[BookingRefusal]):
+    """Refused direct booking attempts per hour and reason (services.abuse): what an attack
+    on the public booking looks like. Read-only: the counts are written by the refusals."""
+
+    list_display = ("hour", "reason", "count")
+    list_filter = ("reason",)
+    date_hierarchy = "hour"
+    ordering = ("-hour", "reason")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: BookingRefusal | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: BookingRefusal | None = None) -> bool:
+        return False

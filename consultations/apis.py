@@ -8,12 +8,13 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from consultations.calendar import booking_ics
@@ -23,6 +24,7 @@ from consultations.serializers import (
     BookingCancelInputSerializer,
     BookingCreatedOutputSerializer,
     BookingCreateInputSerializer,
+    BookingHeldOutputSerializer,
     BookingOutputSerializer,
     BookingRescheduleInputSerializer,
     SlotListOutputSerializer,
@@ -30,15 +32,21 @@ from consultations.serializers import (
 )
 from consultations.services import (
     BookingError,
+    HoldLimitReached,
+    HoldReleased,
     booking_cancel,
+    booking_confirm,
     booking_create,
+    booking_hold,
     booking_reschedule,
 )
+from consultations.services.abuse import Refused, direct_attempt_admit, holds_refused, slot_query_admit
 from consultations.tokens import manage_url_for
 from core.apis import conflict
 from core.business_time import BUSINESS_TZ
 from core.exceptions import Conflict
 from core.openapi import client_error_response
+from core.ratelimit import client_address, client_key
 from leads.intake.inputs import LeadInput
 from leads.models import Lead
 
@@ -47,15 +55,42 @@ CONFLICT_MESSAGES = {
     "already_booked": _("You already have a booking of this kind. Change or cancel it instead."),
     "booking_closed": _("This booking can no longer be changed."),
 }
+HOLD_RELEASED = _("This time was released because it was not confirmed in time. Please pick another.")
+THROTTLED = client_error_response(
+    description="Too many attempts from this client or for this email or phone (see Retry-After).",
+    codes=["throttled"],
+)
 TOKEN_INVALID = client_error_response(
     description="The link is wrong or has expired (after the consultation's end).",
     codes=["token_invalid", "not_found"],
 )
 LANGUAGES = ("ja", "en")
+THROTTLED_MESSAGE = _("Too many attempts. Please try again later.")
 
 
 def _conflict(error: BookingError) -> Conflict:
+    if isinstance(error, HoldReleased):
+        return conflict(code=error.code, message=HOLD_RELEASED)
     return conflict(code=error.code, message=CONFLICT_MESSAGES[error.code])
+
+
+def _throttled(refused: Refused) -> exceptions.Throttled:
+    return exceptions.Throttled(wait=refused.retry_after, detail=str(THROTTLED_MESSAGE))
+
+
+class SlotQueryThrottle(BaseThrottle):
+    """GET slots: at most SLOT_QUERIES per client address (services.abuse)."""
+
+    def __init__(self) -> None:
+        self.retry_after = 0
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        refused = slot_query_admit(client=client_key(client_address(request)))
+        self.retry_after = refused.retry_after if refused else 0
+        return refused is None
+
+    def wait(self) -> float:
+        return float(self.retry_after)
 
 
 class PublicApi(APIView):
@@ -72,6 +107,8 @@ class ManageApi(PublicApi):
 
 
 class SlotListApi(PublicApi):
+    throttle_classes = (SlotQueryThrottle,)
+
     @extend_schema(
         operation_id="consultation_slots_list",
         parameters=[
@@ -113,14 +150,25 @@ def _contact(validated: dict[str, Any], raw: Any) -> LeadInput:
 class BookingCreateApi(PublicApi):
     @extend_schema(
         operation_id="consultation_bookings_create",
+        description=(
+            "With a `booking_token` (a lead's link) the consultation is booked at once (201, "
+            "status `booked`, with its manage link). Without one it is a direct booking: the "
+            "seat is held (201, status `held`, `confirm_by`) until the person confirms it from "
+            "the link sent to their email or phone; no manage link is answered here."
+        ),
         request=BookingCreateInputSerializer,
         responses={
-            201: BookingCreatedOutputSerializer,
+            201: PolymorphicProxySerializer(
+                component_name="BookingCreateResult",
+                serializers=[BookingCreatedOutputSerializer, BookingHeldOutputSerializer],
+                resource_type_field_name=None,
+            ),
             409: client_error_response(
                 description="The slot is no longer free, or the candidate already has a booking "
                 "of this kind.",
                 codes=["slot_unavailable", "already_booked"],
             ),
+            429: THROTTLED,
         },
     )
     def post(self, request: Request) -> Response:
@@ -128,15 +176,20 @@ class BookingCreateApi(PublicApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         language = translation.get_language()
+        language = language if language in LANGUAGES else "ja"
+        if "lead_id" in data:
+            return self._book(data, language)
+        return self._hold(request, data, language)
+
+    def _book(self, data: dict[str, Any], language: str) -> Response:
         try:
             created = booking_create(
                 start=data["start"],
                 kind=data["kind"],
                 mode=data["mode"],
                 notes=data.get("notes", ""),
-                lead_id=data.get("lead_id"),
-                contact=None if "lead_id" in data else _contact(data, request.data),
-                language=language if language in LANGUAGES else "ja",
+                lead_id=data["lead_id"],
+                language=language,
             )
         except BookingError as error:
             raise _conflict(error) from error
@@ -150,6 +203,50 @@ class BookingCreateApi(PublicApi):
             "manage_url": manage_url_for(token=created.manage_token),
         }
         return Response(body, status=201)
+
+    def _hold(self, request: Request, data: dict[str, Any], language: str) -> Response:
+        client = client_key(client_address(request))
+        refused = direct_attempt_admit(client=client, email=data.get("email"), phone=data.get("phone"))
+        if refused is not None:
+            raise _throttled(refused)
+        try:
+            created = booking_hold(
+                start=data["start"],
+                kind=data["kind"],
+                mode=data["mode"],
+                notes=data.get("notes", ""),
+                contact=_contact(data, request.data),
+                client=client,
+                language=language,
+            )
+        except HoldLimitReached as error:
+            raise _throttled(holds_refused(retry_at=error.retry_at)) from error
+        except BookingError as error:
+            raise _conflict(error) from error
+        return Response(BookingHeldOutputSerializer(created.booking).data, status=201)
+
+
+class BookingConfirmApi(ManageApi):
+    @extend_schema(
+        operation_id="consultation_confirm",
+        request=None,
+        responses={
+            200: BookingOutputSerializer,
+            404: TOKEN_INVALID,
+            409: client_error_response(
+                description="The hold was released (not confirmed in time: pick another time) or "
+                "the booking was cancelled.",
+                codes=["booking_closed"],
+            ),
+        },
+    )
+    def post(self, request: Request, token: str) -> Response:
+        booking = self.booking(token)
+        try:
+            booking = booking_confirm(booking_id=booking.pk)
+        except BookingError as error:
+            raise _conflict(error) from error
+        return Response(BookingOutputSerializer(booking).data)
 
 
 class BookingManageApi(ManageApi):

@@ -1,6 +1,6 @@
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -79,6 +79,7 @@ KIND_SPECS: dict[str, KindSpec] = {
     ConsultationKind.DOCUMENTS: KindSpec(length=timedelta(minutes=60), buffer=timedelta(minutes=15)),
     ConsultationKind.INTERVIEW: KindSpec(length=timedelta(minutes=45), buffer=timedelta(minutes=15)),
 }
+LONGEST_BLOCK = max(spec.length + spec.buffer for spec in KIND_SPECS.values())
 
 
 class AvailabilityOverride(models.Model):
@@ -152,8 +153,12 @@ class Booking(models.Model):
     """
 
     class Status(models.TextChoices):
+        # A direct booking (no lead's link) first holds its seat until the person confirms
+        # it from the message sent to them; unconfirmed by `confirm_by`, it is released.
+        HELD = "held", _("Held, awaiting confirmation")
+        RELEASED = "released", _("Released unconfirmed")
         BOOKED = "booked", _("Booked")
-        HELD = "held", _("Held")
+        ATTENDED = "attended", _("Held")  # the consultation took place
         NO_SHOW = "no_show", _("No-show")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -166,7 +171,11 @@ class Booking(models.Model):
         THINKING = "thinking", _("Candidate is thinking it over")
         NONE = "none", _("No further support")
 
-    ACTIVE_STATUSES = (Status.BOOKED, Status.HELD)  # what occupies an advisor's time
+    # What occupies an advisor's time (a hold past its `confirm_by` too, until released:
+    # see `occupying` for the reads that must not count it).
+    ACTIVE_STATUSES = (Status.HELD, Status.BOOKED, Status.ATTENDED)
+    # A candidate's one future consultation of a kind: booked, or held for them.
+    PENDING_STATUSES = (Status.HELD, Status.BOOKED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     candidate = models.ForeignKey(
@@ -200,6 +209,17 @@ class Booking(models.Model):
     sequence = models.PositiveIntegerField(
         _("sequence"), default=0, help_text=_("Calendar revision: grows with every change of time.")
     )
+    confirm_by = models.DateTimeField(
+        _("confirm by"), null=True, blank=True, help_text=_("A hold not confirmed by then is released.")
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    hold_client = models.CharField(
+        _("held from"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("A keyed hash of the address a hold came from (never the address itself)."),
+    )
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # The outcome of a held consultation, written once by booking_record_outcome.
@@ -227,29 +247,71 @@ class Booking(models.Model):
                 condition=Q(start_at__lt=F("end_at")) & Q(end_at__lte=F("blocked_until")),
                 name="booking_times_in_order",
             ),
-            # One booked consultation of a kind per candidate. "Future" cannot be in an
-            # index predicate; a past booking leaves `booked` when the advisor marks it held
-            # or no-show, and cancelled ones never count.
+            # One booked (or held) consultation of a kind per candidate. "Future" cannot be
+            # in an index predicate; a past booking leaves `booked` when the advisor marks it
+            # attended or no-show, and cancelled or released ones never count.
             models.UniqueConstraint(
                 fields=["candidate", "kind"],
-                condition=Q(status="booked"),
+                condition=Q(status__in=["held", "booked"]),
                 name="booking_one_booked_per_candidate_kind",
+            ),
+            # A hold always has its deadline.
+            models.CheckConstraint(
+                condition=~Q(status="held") | Q(confirm_by__isnull=False),
+                name="booking_hold_has_deadline",
             ),
             # An outcome belongs to a held consultation and always names the next step;
             # without one there is no next step or due date either.
             models.CheckConstraint(
                 condition=Q(outcome_recorded_at__isnull=True, next_step="", next_step_due__isnull=True)
-                | (Q(outcome_recorded_at__isnull=False, status="held") & ~Q(next_step="")),
+                | (Q(outcome_recorded_at__isnull=False, status="attended") & ~Q(next_step="")),
                 name="booking_outcome_of_held_with_next_step",
             ),
         ]
         indexes = [
             # Slots and the advisors' day views read active bookings by time range.
             models.Index(fields=["start_at"], name="booking_start_idx"),
+            # Holds from one address, counted at every direct booking.
+            models.Index(fields=["hold_client"], condition=Q(status="held"), name="booking_hold_client_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.start_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def occupying(cls, now: datetime) -> Q:
+        """The bookings that take an advisor's time at ``now``: a hold counts until its
+        `confirm_by` (whether or not the sweep has released it yet)."""
+        return Q(status__in=(cls.Status.BOOKED, cls.Status.ATTENDED)) | Q(
+            status=cls.Status.HELD, confirm_by__gt=now
+        )
+
+
+class BookingRefusal(models.Model):
+    """Refused direct booking attempts (CONTRACT section 5, "Abuse"), counted per hour and
+    reason: one row an hour per reason whatever a bot sends, so counting them can never fill
+    the database. What advisors see of an attack (admin list, dashboard line)."""
+
+    class Reason(models.TextChoices):
+        ADDRESS_ATTEMPTS = "address_attempts", _("Too many booking attempts from one address")
+        CONTACT_ATTEMPTS = "contact_attempts", _("Too many booking attempts for one email or phone")
+        HOLDS_AT_ONCE = "holds_at_once", _("Too many unconfirmed holds from one address")
+        SLOT_QUERIES = "slot_queries", _("Too many slot queries from one address")
+
+    hour = models.DateTimeField(_("hour"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    count = models.PositiveIntegerField(_("refused attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("refused booking attempts")
+        verbose_name_plural = _("refused booking attempts")
+        ordering = ("-hour", "reason")
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "reason"], name="booking_refusal_one_per_hour")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} {self.get_reason_display()}: {self.count}"
 
 
 # For drf-spectacular's ENUM_NAME_OVERRIDES, which needs a module-level path.

@@ -61,7 +61,7 @@ def post_consultation_follow_up(message: OutboxMessage) -> Outcome:
     booking = _booking(message)
     if (
         booking is None
-        or booking.status != Booking.Status.HELD
+        or booking.status != Booking.Status.ATTENDED
         or booking.outcome_recorded_at is not None
         or booking.end_at != _written_for(message, "end")
     ):

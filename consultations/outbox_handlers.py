@@ -15,29 +15,36 @@ import uuid
 from datetime import datetime, timedelta
 from functools import cache
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 from django.db.models.expressions import BaseExpression
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 
+from accounts.models import Groups, User
 from consultations.calendar import booking_ics
 from consultations.models import Booking, ConsultationKind, ConsultationMode
+from consultations.services.abuse import KIND_REFUSAL_SPIKE, refusals_since
+from consultations.services.bookings import booking_release
 from consultations.services.notices import (
     KIND_CANCELLED,
     KIND_CONFIRMATION,
+    KIND_HOLD,
+    KIND_HOLD_RELEASE,
     KIND_REMINDER,
     KIND_RESCHEDULED,
     reminder_superseded_at,
 )
-from consultations.tokens import manage_token_rebuild, manage_url_for
+from consultations.tokens import confirm_url_for, manage_token_rebuild, manage_url_for
 from core.business_time import BUSINESS_TZ
 from core.channels import Attachment
 from core.db import JoinedRead, joined_read, joined_read_new
 from core.models import OutboxMessage
-from core.outbox import Outcome, outbox_handler
+from core.outbox import Outcome, TransientError, outbox_handler
 from core.quiet_hours import candidate_delivery_time
-from leads.candidates.messages import candidate_message_send
+from leads.candidates.messages import candidate_message_send, staff_message_send
 from leads.candidates.quiet import quiet_activity_register
 
 # kind -> (template name, the booking status it needs to still apply)
@@ -138,6 +145,62 @@ def booking_notice_send(message: OutboxMessage) -> Outcome:
 
 for _kind in TEMPLATES:
     outbox_handler(_kind)(booking_notice_send)
+
+
+@outbox_handler(KIND_HOLD)
+def booking_hold_send(message: OutboxMessage) -> Outcome:
+    """The link that confirms a direct booking's hold, sent at once (the person is waiting
+    for it), while the hold still stands; too late once its `confirm_by` has passed."""
+    booking = Booking.objects.select_related("advisor", "candidate").get(pk=message.payload["booking_id"])
+    if booking.status != Booking.Status.HELD or booking.confirm_by is None:
+        return Outcome.SKIPPED
+    token = manage_token_rebuild(
+        booking_id=booking.pk, salt=booking.manage_token_salt, token_hash=booking.manage_token_hash
+    )
+    if token is None:  # SECRET_KEY changed and the old one is gone: the link cannot be made
+        return Outcome.SKIPPED
+    return candidate_message_send(
+        message=message,
+        candidate=booking.candidate,
+        template="consultations/booking_hold",
+        context={
+            **_context(booking, manage_url_for(token=token)),
+            "confirm_url": confirm_url_for(token=token),
+            "confirm_by": f"{booking.confirm_by.astimezone(BUSINESS_TZ):%H:%M}",
+        },
+        language=booking.language,
+        quiet_hours=False,
+        deadline=booking.confirm_by,
+    )
+
+
+@outbox_handler(KIND_REFUSAL_SPIKE)
+def booking_refusal_spike_notify(message: OutboxMessage) -> Outcome:
+    """Tell the managers (once a day, services.abuse) that booking attempts are being
+    refused in numbers: the admin list shows them by hour and reason."""
+    managers = list(
+        User.objects.filter(is_active=True, groups__name=Groups.MANAGERS).values_list("email", flat=True)
+    )
+    if not managers:
+        raise TransientError("no manager to tell about refused booking attempts")
+    hour = datetime.fromisoformat(str(message.payload["hour"]))
+    staff_message_send(
+        recipients=managers,
+        template="consultations/booking_refusal_spike",
+        context={
+            "hour": f"{hour.astimezone(BUSINESS_TZ):%Y-%m-%d %H:%M}",
+            "count": refusals_since(since=hour),
+            "url": settings.SITE_URL + reverse("admin:consultations_bookingrefusal_changelist"),
+        },
+    )
+    return Outcome.SENT
+
+
+@outbox_handler(KIND_HOLD_RELEASE)
+def booking_hold_release(message: OutboxMessage) -> Outcome:
+    """At a hold's `confirm_by`: released unless it was confirmed (or cancelled) first."""
+    released = booking_release(booking_id=uuid.UUID(str(message.payload["booking_id"])))
+    return Outcome.SENT if released else Outcome.SKIPPED
 
 
 # What a reminder reads: the booking's state and details (consultations/email/_details.txt),

@@ -29,6 +29,7 @@ from django.db.models import Count, Q
 from accounts.models import Groups
 from consultations.models import (
     KIND_SPECS,
+    LONGEST_BLOCK,
     AvailabilityOverride,
     Booking,
     ConsultationMode,
@@ -42,7 +43,7 @@ SLOT_STEP = timedelta(minutes=15)
 _STEP_SECONDS = SLOT_STEP.total_seconds()
 MODES = tuple(ConsultationMode.values)  # every advisor offers every mode
 _DAY = timedelta(days=1)
-_LONGEST = max(spec.length + spec.buffer for spec in KIND_SPECS.values())
+_LONGEST = LONGEST_BLOCK
 _ACTIVE_ADVISOR = Q(advisor__is_active=True, advisor__groups__name=Groups.ADVISORS)
 
 Window = tuple[datetime, datetime]
@@ -98,7 +99,9 @@ class _Schedule:
     advisors: set[int] = field(default_factory=set)
 
     @classmethod
-    def load(cls, *, first: date, last: date, exclude_booking: uuid.UUID | None = None) -> "_Schedule":
+    def load(
+        cls, *, first: date, last: date, now: datetime, exclude_booking: uuid.UUID | None = None
+    ) -> "_Schedule":
         schedule = cls()
         # 1: the weekly hours of active advisors
         weekly = WeeklyAvailability.objects.filter(_ACTIVE_ADVISOR).values_list(
@@ -111,9 +114,10 @@ class _Schedule:
         for override in AvailabilityOverride.objects.filter(_ACTIVE_ADVISOR, date__range=(first, last)):
             schedule.overrides[(override.advisor_id, override.date)].append(override)
             schedule.advisors.add(override.advisor_id)
-        # 3: active bookings that can touch the range (a buffer may reach past midnight)
+        # 3: bookings that can touch the range (a buffer may reach past midnight) and take
+        # the advisor's time: a hold past its deadline does not (it is released on demand)
         bookings = Booking.objects.filter(
-            status__in=Booking.ACTIVE_STATUSES,
+            Booking.occupying(now),
             start_at__lt=_at(last, time()) + _DAY + _LONGEST,
             blocked_until__gt=_at(first, time()) - _LONGEST,
         )
@@ -208,7 +212,7 @@ def slots_for_range(*, date_from: date, date_to: date, kind: str, now: datetime)
         return []
     first, last = bounds
     spec = KIND_SPECS[kind]
-    schedule = _Schedule.load(first=first, last=last)
+    schedule = _Schedule.load(first=first, last=last, now=now)
     free = _free_advisors_by_start(schedule=schedule, first=first, last=last, spec=spec, now=now)
     return [
         Slot(start=start, end=start + spec.length, available=len(advisors))
@@ -232,7 +236,7 @@ def advisors_free_at(
     if _clamp(date_from=day, date_to=day, now=now) is None:
         return []
     spec = KIND_SPECS[kind]
-    schedule = _Schedule.load(first=day, last=day, exclude_booking=exclude_booking)
+    schedule = _Schedule.load(first=day, last=day, now=now, exclude_booking=exclude_booking)
     free = _free_advisors_by_start(schedule=schedule, first=day, last=day, spec=spec, now=now)
     candidates = free.get(start, [])
     if len(candidates) <= 1:

@@ -141,3 +141,9 @@ class BookingOutputSerializer(serializers.Serializer[Any]):
 class BookingCreatedOutputSerializer(BookingOutputSerializer):
     manage_token = serializers.CharField()
     manage_url = serializers.CharField()
+
+
+class BookingHeldOutputSerializer(BookingOutputSerializer):
+    """A direct booking's hold: confirmed from the link sent to the person, by `confirm_by`."""
+
+    confirm_by = serializers.DateTimeField(default_timezone=BUSINESS_TZ)

@@ -17,16 +17,38 @@ def _booking_entries(booking: Booking) -> list[TimelineEntry]:
     so the move is shown right after the booking itself."""
     what = f"{booking.get_kind_display()} {local_minute(booking.start_at)}"
     advisor = str(booking.advisor) if booking.advisor_id else ""
-    entries = [
-        TimelineEntry(
-            at=booking.created_at,
-            kind="booking_booked",
-            label=_("Consultation booked"),
-            actor="",
-            detail=what,
-        )
-    ]
     status = booking.status
+    entries = []
+    if booking.confirm_by is not None:  # a direct booking: held first, until confirmed
+        entries.append(
+            TimelineEntry(
+                at=booking.created_at,
+                kind="booking_hold",
+                label=_("Consultation requested (awaiting confirmation)"),
+                actor="",
+                detail=what,
+            )
+        )
+        if status == Booking.Status.RELEASED:
+            entries.append(
+                TimelineEntry(
+                    at=booking.updated_at,
+                    kind="booking_released",
+                    label=_("Hold released unconfirmed"),
+                    actor="",
+                    detail=what,
+                )
+            )
+    if booking.confirm_by is None or booking.confirmed_at is not None:
+        entries.append(
+            TimelineEntry(
+                at=booking.confirmed_at or booking.created_at,
+                kind="booking_booked",
+                label=_("Consultation booked"),
+                actor="",
+                detail=what,
+            )
+        )
     if booking.sequence:
         entries.append(
             TimelineEntry(
@@ -47,7 +69,7 @@ def _booking_entries(booking: Booking) -> list[TimelineEntry]:
                 detail=" ".join(filter(None, [what, booking.cancel_reason])),
             )
         )
-    elif status == Booking.Status.HELD:
+    elif status == Booking.Status.ATTENDED:
         entries.append(
             TimelineEntry(
                 at=booking.start_at,

@@ -47,3 +47,8 @@ def manage_token_rebuild(*, booking_id: object, salt: str, token_hash: str) -> s
 
 def manage_url_for(*, token: str) -> str:
     return f"{settings.SITE_URL}/consultations/{token}"
+
+
+def confirm_url_for(*, token: str) -> str:
+    """The link that confirms a hold: the same token as the booking's manage link."""
+    return f"{settings.SITE_URL}/consultations/confirm/{token}"

@@ -3,6 +3,7 @@ from django.urls import path
 from consultations.apis import (
     BookingCalendarApi,
     BookingCancelApi,
+    BookingConfirmApi,
     BookingCreateApi,
     BookingManageApi,
     BookingRescheduleApi,
@@ -12,6 +13,7 @@ from consultations.apis import (
 urlpatterns = [
     path("consultations/slots/", SlotListApi.as_view(), name="consultation-slots"),
     path("consultations/bookings/", BookingCreateApi.as_view(), name="consultation-bookings"),
+    path("consultations/confirm/<str:token>/", BookingConfirmApi.as_view(), name="consultation-confirm"),
     path("consultations/manage/<str:token>/", BookingManageApi.as_view(), name="consultation-manage"),
     path("consultations/manage/<str:token>/cancel/", BookingCancelApi.as_view(), name="consultation-cancel"),
     path(

@@ -12,6 +12,7 @@ from core.knobs import (
     parse_duration,
     parse_duration_at_least,
     parse_duration_list,
+    parse_non_negative_int,
     parse_positive_int,
     parse_quiet_hours,
 )
@@ -287,6 +288,15 @@ CONSULTATION_REMINDER_OFFSETS = parse_duration_list(
     "CONSULTATION_REMINDER_OFFSETS", env("CONSULTATION_REMINDER_OFFSETS", default="24h,1h")
 )
 LEAD_CONTACT_SLA = parse_duration("LEAD_CONTACT_SLA", env("LEAD_CONTACT_SLA", default="2h"))
+# A direct booking (no lead's link) holds its seat this long for the person to confirm it.
+CONSULTATION_HOLD_TTL = parse_duration("CONSULTATION_HOLD_TTL", env("CONSULTATION_HOLD_TTL", default="30m"))
+# The privacy policy people agree to on the direct booking page (/book/): its version is
+# recorded with their consent, as a partner's lead records it; the page it links to.
+PRIVACY_POLICY_VERSION = env("PRIVACY_POLICY_VERSION", default="2026-04")
+PRIVACY_POLICY_URL = env("PRIVACY_POLICY_URL", default="/privacy/")
+# Proxies in front of the web server that append to X-Forwarded-For (0: the header is
+# ignored and the client is REMOTE_ADDR; anyone can forge the header).
+TRUSTED_PROXY_COUNT = parse_non_negative_int("TRUSTED_PROXY_COUNT", env("TRUSTED_PROXY_COUNT", default="0"))
 CANDIDATE_QUIET_HOURS = parse_quiet_hours(
     "CANDIDATE_QUIET_HOURS", env("CANDIDATE_QUIET_HOURS", default="21:00-08:00")
 )

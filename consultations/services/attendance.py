@@ -22,7 +22,7 @@ def _mark(*, booking_id: uuid.UUID, status: str, now: datetime) -> tuple[Booking
     booking = booking_locked(booking_id)
     if booking.status == status:
         return booking, False
-    if booking.status not in (Booking.Status.BOOKED, Booking.Status.HELD, Booking.Status.NO_SHOW):
+    if booking.status not in (Booking.Status.BOOKED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW):
         raise BookingClosed  # a cancelled booking stays cancelled
     if booking.start_at > now:
         raise BookingClosed  # not happened yet
@@ -42,7 +42,7 @@ def booking_mark_held(*, booking_id: uuid.UUID, by: User | None, now: datetime |
     reminded the next business morning unless the outcome is recorded by then."""
     with transaction.atomic():
         booking, _changed = _mark(
-            booking_id=booking_id, status=Booking.Status.HELD, now=now or timezone.now()
+            booking_id=booking_id, status=Booking.Status.ATTENDED, now=now or timezone.now()
         )
         candidate_advance_to(candidate_id=booking.candidate_id, stage=Candidate.Stage.CONSULTED, by=by)
     return booking

@@ -26,17 +26,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from consultations.models import KIND_SPECS, Booking
+from consultations.models import KIND_SPECS, LONGEST_BLOCK, Booking
 from consultations.selectors import advisors_free_at, booking_window
 from consultations.services.notices import (
+    HOLD_KINDS,
     KIND_CANCELLED,
     KIND_CONFIRMATION,
     KIND_RESCHEDULED,
+    booking_hold_enqueue,
     booking_notice_enqueue,
     booking_reminders_schedule,
     booking_subject,
@@ -47,10 +50,11 @@ from core.integrity import violated_constraint
 from core.outbox import outbox_cancel
 from leads.candidates.pipeline import candidate_advance_to
 from leads.intake.inputs import LeadInput
-from leads.intake.services import lead_ingest
+from leads.intake.services import lead_confirmation_await, lead_confirmed, lead_ingest
 from leads.models import Candidate, Lead
 
 CANDIDATE_CONSTRAINT = "booking_one_booked_per_candidate_kind"
+_LONGEST = LONGEST_BLOCK
 
 
 OVERLAP_CONSTRAINT = "booking_advisor_no_overlap"  # migration 0004, PostgreSQL only
@@ -75,6 +79,24 @@ class AlreadyBooked(BookingError):
 
 class BookingClosed(BookingError):
     code = "booking_closed"
+
+
+class HoldReleased(BookingClosed):
+    """Confirming a hold that was released: the time must be picked again."""
+
+
+class HoldLimitReached(BookingError):
+    """One address holds HOLDS_PER_CLIENT unconfirmed seats already."""
+
+    code = "throttled"
+
+    def __init__(self, retry_at: datetime) -> None:
+        super().__init__(retry_at.isoformat())
+        self.retry_at = retry_at
+
+
+HOLDS_PER_CLIENT = 3  # CONTRACT section 5: unconfirmed seats one client may hold at once
+HOLD_LOCK_NAMESPACE = 0x0B0D  # pg_advisory_xact_lock(int, int): one client's holds
 
 
 @dataclass(frozen=True)
@@ -159,6 +181,74 @@ def _insert(booking: Booking) -> bool:
     return True
 
 
+def _release_expired_near(start: datetime, now: datetime) -> None:
+    """Release the holds past their deadline that could stand in the way of a booking at
+    ``start`` (the sweep releases them too, but may not have yet): under the day's lock, so
+    the exclusion constraint then sees only live rows."""
+    Booking.objects.filter(
+        status=Booking.Status.HELD,
+        confirm_by__lte=now,
+        start_at__lt=start + _LONGEST,
+        blocked_until__gt=start - _LONGEST,
+    ).update(status=Booking.Status.RELEASED, updated_at=now)
+
+
+def _place(booking: Booking, *, candidate: Candidate, now: datetime) -> None:
+    """Give ``booking`` an advisor free at its start and insert it, or raise."""
+    if Booking.objects.filter(
+        candidate=candidate, kind=booking.kind, status__in=Booking.PENDING_STATUSES
+    ).exists():
+        raise AlreadyBooked
+    _lock_day(booking.start_at)
+    _release_expired_near(booking.start_at, now)
+    for advisor_id in advisors_free_at(
+        start=booking.start_at, kind=booking.kind, now=now, preferred=candidate.advisor_id
+    ):
+        booking.advisor_id = advisor_id
+        if _insert(booking):
+            return
+    raise SlotUnavailable
+
+
+def _new_booking(
+    *, lead: Lead, candidate: Candidate, start: datetime, kind: str, mode: str, notes: str, language: str
+) -> tuple[Booking, str]:
+    spec = KIND_SPECS[kind]
+    booking_id = uuid.uuid4()
+    token, token_hash, salt = manage_token_new(booking_id=booking_id)
+    booking = Booking(
+        id=booking_id,
+        candidate_id=candidate.pk,
+        lead_id=lead.pk,
+        kind=kind,
+        mode=mode,
+        start_at=start,
+        end_at=start + spec.length,
+        blocked_until=start + spec.length + spec.buffer,
+        notes=notes,
+        language=language,
+        manage_token_hash=token_hash,
+        manage_token_salt=salt,
+    )
+    return booking, token
+
+
+def _booked(booking: Booking, *, advisor_of_candidate: int | None, now: datetime) -> None:
+    """What a booking being booked (at once, or on confirmation) sets off, in its
+    transaction: the candidate's advisor, their stage, the confirmation and reminders."""
+    if advisor_of_candidate is None:
+        # The person they will talk to becomes their advisor (lead assignment then
+        # keeps it rather than picking someone else).
+        Candidate.objects.filter(pk=booking.candidate_id, advisor__isnull=True).update(
+            advisor_id=booking.advisor_id, updated_at=now
+        )
+    candidate_advance_to(
+        candidate_id=booking.candidate_id, stage=Candidate.Stage.CONSULTATION_BOOKED, by=None
+    )
+    booking_notice_enqueue(booking, kind=KIND_CONFIRMATION, now=now)
+    booking_reminders_schedule(booking, now=now)
+
+
 def booking_create(
     *,
     start: datetime,
@@ -172,16 +262,17 @@ def booking_create(
 ) -> BookingCreated:
     """Book a consultation for the candidate of ``lead_id`` (from a booking token), or for
     the person in ``contact``, who is found or created as a direct lead (partner None).
+    Booked at once: the public direct booking goes through ``booking_hold`` instead; this
+    path with ``contact`` is the agency's own (the demo data, an advisor booking for someone).
 
     The advisor is the candidate's own when free, otherwise the least loaded free one.
     Raises SlotUnavailable when no advisor is free at ``start`` (or it is not a slot),
-    AlreadyBooked when the candidate has a booked consultation of this kind, and
+    AlreadyBooked when the candidate has a booked (or held) consultation of this kind, and
     Lead.DoesNotExist when ``lead_id`` is unknown (an erased lead)."""
     if (lead_id is None) == (contact is None):
         raise ValueError("Give exactly one of lead_id and contact.")
     now = now or timezone.now()
     _require_bookable(start, now)
-    spec = KIND_SPECS[kind]
     with transaction.atomic():
         if contact is not None:
             lead = lead_ingest(partner=None, data=contact, now=now).lead
@@ -191,42 +282,129 @@ def booking_create(
         candidate = _candidate_locked(lead.candidate_id)
         if candidate.erased_at is not None:  # their data is gone: the old link must not revive it
             raise Lead.DoesNotExist
-        if Booking.objects.filter(candidate=candidate, kind=kind, status=Booking.Status.BOOKED).exists():
-            raise AlreadyBooked
-        _lock_day(start)
-        booking_id = uuid.uuid4()
-        token, token_hash, salt = manage_token_new(booking_id=booking_id)
-        booking = Booking(
-            id=booking_id,
-            candidate_id=candidate.pk,
-            lead_id=lead.pk,
-            kind=kind,
-            mode=mode,
-            start_at=start,
-            end_at=start + spec.length,
-            blocked_until=start + spec.length + spec.buffer,
-            notes=notes,
-            language=language,
-            manage_token_hash=token_hash,
-            manage_token_salt=salt,
+        booking, token = _new_booking(
+            lead=lead, candidate=candidate, start=start, kind=kind, mode=mode, notes=notes, language=language
         )
-        for advisor_id in advisors_free_at(start=start, kind=kind, now=now, preferred=candidate.advisor_id):
-            booking.advisor_id = advisor_id
-            if _insert(booking):
-                break
-        else:
-            raise SlotUnavailable
-        if candidate.advisor_id is None:
-            # The person they will talk to becomes their advisor (lead assignment then
-            # keeps it rather than picking someone else).
-            Candidate.objects.filter(pk=candidate.pk, advisor__isnull=True).update(
-                advisor_id=booking.advisor_id, updated_at=now
-            )
-        candidate_advance_to(candidate_id=candidate.pk, stage=Candidate.Stage.CONSULTATION_BOOKED, by=None)
-        booking_notice_enqueue(booking, kind=KIND_CONFIRMATION, now=now)
-        booking_reminders_schedule(booking, now=now)
+        _place(booking, candidate=candidate, now=now)
+        _booked(booking, advisor_of_candidate=candidate.advisor_id, now=now)
     booking.advisor = User.objects.get(pk=booking.advisor_id)
     return BookingCreated(booking=booking, manage_token=token)
+
+
+def _lock_client(client: str) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite: a single writer already (the count is made after our first write)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [HOLD_LOCK_NAMESPACE, client])
+
+
+def _holds_of(client: str, now: datetime) -> list[datetime]:
+    """The deadlines of the live holds made from ``client`` (a client_key)."""
+    deadlines = (
+        Booking.objects.filter(status=Booking.Status.HELD, hold_client=client, confirm_by__gt=now)
+        .order_by("confirm_by")
+        .values_list("confirm_by", flat=True)
+    )
+    return [deadline for deadline in deadlines if deadline is not None]
+
+
+def _require_hold_allowed(client: str, now: datetime, *, including_ours: bool) -> None:
+    holds = _holds_of(client, now)
+    if len(holds) > HOLDS_PER_CLIENT - (0 if including_ours else 1):
+        raise HoldLimitReached(retry_at=holds[0])
+
+
+def booking_hold(
+    *,
+    start: datetime,
+    kind: str,
+    mode: str,
+    contact: LeadInput,
+    client: str,
+    notes: str = "",
+    language: str = "ja",
+    now: datetime | None = None,
+) -> BookingCreated:
+    """Hold a seat for a person booking directly (no lead's link, CONTRACT section 5): the
+    person is found or created as intake does (a direct lead), the seat is taken exactly as
+    a booking takes it, and the booking stays `held` until ``booking_confirm`` from the link
+    sent to them (the outbox row written here), or is released at ``confirm_by`` (another
+    row, due then). No reminder is written until it is confirmed.
+
+    ``client`` is the keyed hash of the address the request came from: one address holds
+    at most HOLDS_PER_CLIENT seats at once (HoldLimitReached), counted under a lock on
+    that client, so concurrent requests from it cannot exceed it. Raises as booking_create."""
+    now = now or timezone.now()
+    _require_bookable(start, now)
+    _require_hold_allowed(client, now, including_ours=False)  # the cheap refusal first
+    with transaction.atomic():
+        _lock_client(client)
+        lead = lead_ingest(partner=None, data=contact, now=now).lead
+        lead_confirmation_await(lead_id=lead.pk)  # nobody is told of it before it is confirmed
+        candidate = _candidate_locked(lead.candidate_id)
+        booking, token = _new_booking(
+            lead=lead, candidate=candidate, start=start, kind=kind, mode=mode, notes=notes, language=language
+        )
+        booking.status = Booking.Status.HELD
+        booking.confirm_by = now + settings.CONSULTATION_HOLD_TTL
+        booking.hold_client = client
+        _place(booking, candidate=candidate, now=now)
+        _require_hold_allowed(client, now, including_ours=True)  # ours is in: the real count
+        booking_hold_enqueue(booking, now=now)
+    booking.advisor = User.objects.get(pk=booking.advisor_id)
+    return BookingCreated(booking=booking, manage_token=token)
+
+
+def booking_confirm(*, booking_id: uuid.UUID, now: datetime | None = None) -> Booking:
+    """Confirm a hold: it becomes `booked` with its confirmation and reminders. Confirming
+    again changes nothing. Raises HoldReleased once the hold was released (or its
+    `confirm_by` has passed: it is released here) and BookingClosed for a booking that is
+    neither held nor booked (cancelled)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = booking_locked(booking_id)
+        if booking.status == Booking.Status.BOOKED:
+            return booking
+        if (
+            booking.status == Booking.Status.HELD
+            and booking.confirm_by is not None
+            and booking.confirm_by > now
+        ):
+            booking.status = Booking.Status.BOOKED
+            booking.confirmed_at = now
+            booking.save(update_fields=["status", "confirmed_at", "updated_at"])
+            outbox_cancel(subject=booking_subject(booking.pk), kinds=HOLD_KINDS)
+            if booking.lead_id is not None:
+                lead_confirmed(lead_id=booking.lead_id, now=now)
+            advisor_of_candidate = (
+                Candidate.objects.filter(pk=booking.candidate_id).values_list("advisor_id", flat=True).get()
+            )
+            _booked(booking, advisor_of_candidate=advisor_of_candidate, now=now)
+            return booking
+        if booking.status == Booking.Status.HELD:
+            _release(booking, now=now)
+    if booking.status == Booking.Status.RELEASED:
+        raise HoldReleased
+    raise BookingClosed
+
+
+def _release(booking: Booking, *, now: datetime) -> None:
+    booking.status = Booking.Status.RELEASED
+    booking.save(update_fields=["status", "updated_at"])
+    outbox_cancel(subject=booking_subject(booking.pk), kinds=HOLD_KINDS)
+
+
+def booking_release(*, booking_id: uuid.UUID, now: datetime | None = None) -> bool:
+    """Release a hold that was not confirmed (its seat is offered again); True if it was
+    still held. Run by the outbox row due at `confirm_by`, so `send_due_reminders --as-of`
+    a later instant releases it as the beat sweep does."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = booking_locked(booking_id)
+        if booking.status != Booking.Status.HELD:
+            return False
+        _release(booking, now=now)
+    return True
 
 
 def booking_locked(booking_id: uuid.UUID) -> Booking:
@@ -272,6 +450,7 @@ def booking_reschedule(*, booking_id: uuid.UUID, start: datetime, now: datetime 
             return booking  # nothing to move
         _require_bookable(start, now)
         _lock_day(start)
+        _release_expired_near(start, now)
         free = advisors_free_at(
             start=start, kind=booking.kind, now=now, preferred=booking.advisor_id, exclude_booking=booking.pk
         )
@@ -288,7 +467,7 @@ def booking_reschedule(*, booking_id: uuid.UUID, start: datetime, now: datetime 
 def booking_cancel(
     *, booking_id: uuid.UUID, reason: str = "", by_staff: bool = False, now: datetime | None = None
 ) -> Booking:
-    """Cancel a future booking; its time is free again at once and none of its pending
+    """Cancel a future booking (or a hold); its time is free again at once and none of its pending
     messages (reminders included) will be sent. Cancelling again changes nothing. Raises
     BookingClosed once the consultation has started. ``by_staff``: the agency cancelled, not
     the candidate, so the notice waits out the candidate's quiet hours."""
@@ -297,12 +476,14 @@ def booking_cancel(
         booking = booking_locked(booking_id)
         if booking.status == Booking.Status.CANCELLED:
             return booking
-        if booking.status != Booking.Status.BOOKED or booking.start_at <= now:
+        if booking.status not in Booking.PENDING_STATUSES or booking.start_at <= now:
             raise BookingClosed
+        was_held = booking.status == Booking.Status.HELD
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = now
         booking.cancel_reason = reason
         booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
         outbox_cancel(subject=booking_subject(booking.pk))
-        booking_notice_enqueue(booking, kind=KIND_CANCELLED, now=now, by_staff=by_staff)
+        if not was_held:  # an unconfirmed hold was never confirmed to them: nothing to undo
+            booking_notice_enqueue(booking, kind=KIND_CANCELLED, now=now, by_staff=by_staff)
     return booking

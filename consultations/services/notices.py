@@ -25,9 +25,18 @@ KIND_CANCELLED = "booking.cancelled"
 KIND_REMINDER = "booking.reminder"
 
 
+KIND_HOLD = "booking.hold"  # the message asking the person to confirm their hold
+
+
+KIND_HOLD_RELEASE = "booking.hold_release"  # due at confirm_by: the hold is released
+
+
+HOLD_KINDS = (KIND_HOLD, KIND_HOLD_RELEASE)  # moot once the hold is confirmed or released
+
+
 # The candidate's messages about a booking still to come: moot once it has taken place (the
 # follow-ups of services.followups are not: they are about what happened).
-CANDIDATE_NOTICE_KINDS = (KIND_CONFIRMATION, KIND_RESCHEDULED, KIND_CANCELLED, KIND_REMINDER)
+CANDIDATE_NOTICE_KINDS = (KIND_CONFIRMATION, KIND_RESCHEDULED, KIND_CANCELLED, KIND_REMINDER, KIND_HOLD)
 
 
 def booking_subject(booking_id: uuid.UUID) -> str:
@@ -49,6 +58,21 @@ def booking_notice_enqueue(booking: Booking, *, kind: str, now: datetime, by_sta
         version=booking.sequence + 1,  # one notice per revision of the booking
     )
     outbox_enqueue(items=[item])
+    outbox_kick_on_commit()
+
+
+def booking_hold_enqueue(booking: Booking, *, now: datetime) -> None:
+    """A hold's two rows: the message with the confirmation link (at once, at any hour: the
+    person is waiting for it) and the release at its `confirm_by`."""
+    assert booking.confirm_by is not None
+    payload: dict[str, object] = {"booking_id": str(booking.pk)}
+    subject = booking_subject(booking.pk)
+    outbox_enqueue(
+        items=[
+            OutboxItem(kind=KIND_HOLD, subject=subject, due_at=now, payload=payload),
+            OutboxItem(kind=KIND_HOLD_RELEASE, subject=subject, due_at=booking.confirm_by, payload=payload),
+        ]
+    )
     outbox_kick_on_commit()
 
 

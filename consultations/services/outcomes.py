@@ -91,7 +91,7 @@ def booking_record_outcome(
         _validate(booking=booking, next_step=next_step, next_step_due=next_step_due)
         if booking.status == Booking.Status.BOOKED:
             booking = booking_mark_held(booking_id=booking.pk, by=by, now=now)
-        elif booking.status != Booking.Status.HELD:
+        elif booking.status != Booking.Status.ATTENDED:
             raise BookingClosed
         if booking.outcome_recorded_at is not None:
             if (booking.next_step, booking.next_step_due) != (next_step, next_step_due):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from accounts.staff import is_manager, staff_user
 from leads.candidates.dashboard import (
     DASHBOARD_ROWS,
+    dashboard_alerts,
     dashboard_consultations_today,
     dashboard_funnel,
     dashboard_new_leads,
@@ -92,6 +93,7 @@ class DashboardMixin(admin.ModelAdmin[Candidate]):
             "scope": scope,
             "scopes": [(MINE, _("My work")), (EVERYONE, _("Everyone"))],
             "now": now,
+            "alerts": dashboard_alerts(now=now),
             "consultations": consultations[:DASHBOARD_ROWS],
             "consultations_more": len(consultations) > DASHBOARD_ROWS,
             "overdue": overdue[:DASHBOARD_ROWS],

@@ -46,6 +46,28 @@ def dashboard_consultations_today(*, now: datetime, advisor: User | None) -> lis
     return _consultations_between[0](start=start, end=end, advisor=advisor, limit=DASHBOARD_ROWS + 1)
 
 
+@dataclass(frozen=True)
+class DashboardAlert:
+    """A line at the top of the dashboard: something unusual the staff should look at."""
+
+    text: str
+    link: str  # an admin URL with the details
+
+
+# Alerts from other apps (registered in their AppConfig.ready), read as reader(now=...):
+# e.g. consultations' refused booking attempts. Keyed by name, so registering twice is one.
+DashboardAlerts = Callable[..., list[DashboardAlert]]
+_alert_readers: dict[str, DashboardAlerts] = {}
+
+
+def dashboard_alerts_register(*, name: str, reader: DashboardAlerts) -> None:
+    _alert_readers[name] = reader
+
+
+def dashboard_alerts(*, now: datetime) -> list[DashboardAlert]:
+    return [alert for name in sorted(_alert_readers) for alert in _alert_readers[name](now=now)]
+
+
 def dashboard_overdue_followups(*, now: datetime, advisor: User | None) -> list[FollowUpTask]:
     """Open tasks whose due time (or snooze) has passed, the longest overdue first."""
     tasks = FollowUpTask.objects.filter(done_at__isnull=True)
@@ -82,9 +104,11 @@ def lead_contact_due(*, received_at: datetime) -> datetime:
 def dashboard_new_leads(*, now: datetime, advisor: User | None) -> list[LeadClock]:
     """Leads of the last NEW_LEAD_WINDOW whose candidate nobody has reached since (the test
     the contact-SLA follow-up makes), the oldest, most urgent, first. An advisor's view
-    includes unassigned candidates: picking them up is part of the job."""
+    includes unassigned candidates: picking them up is part of the job. A direct booking's
+    lead not confirmed by the person yet is not one (leads.intake.lead_confirmation_await)."""
     leads = Lead.objects.filter(
         created_at__gte=now - NEW_LEAD_WINDOW,
+        awaiting_confirmation=False,
         candidate__is_closed=False,
         candidate__stage__in=(Candidate.Stage.NEW, Candidate.Stage.CONTACTING),
     ).filter(

@@ -25,6 +25,10 @@ KIND_CONTACT_ESCALATION = "lead.contact_escalation"
 DAY = timedelta(hours=24)
 
 
+def lead_subject(lead_id: uuid.UUID) -> str:
+    return f"lead:{lead_id}"
+
+
 def _contact_follow_up(kind: str, *, lead_id: uuid.UUID, received_at: datetime) -> OutboxItem:
     """The contact follow-up ``kind`` of the lead received at ``received_at``: after
     LEAD_CONTACT_SLA of business time, again 24 h after the lead, then (escalation, to the
@@ -37,7 +41,7 @@ def _contact_follow_up(kind: str, *, lead_id: uuid.UUID, received_at: datetime) 
         due = business_time_add(received_at + DAY, settings.LEAD_CONTACT_SLA)
     else:
         raise ValueError(f"not a contact follow-up: {kind!r}")
-    return OutboxItem(kind=kind, subject=f"lead:{lead_id}", due_at=due, payload={"lead_id": str(lead_id)})
+    return OutboxItem(kind=kind, subject=lead_subject(lead_id), due_at=due, payload={"lead_id": str(lead_id)})
 
 
 CONTACT_FOLLOW_UP_CHAIN = {KIND_CONTACT_SLA: KIND_CONTACT_24H, KIND_CONTACT_24H: KIND_CONTACT_ESCALATION}
@@ -57,5 +61,5 @@ def lead_effects(*, lead_id: uuid.UUID, now: datetime) -> list[OutboxItem]:
     """What must follow every lead: assignment, and the first contact follow-up (which
     brings the next ones, contact_follow_up_next)."""
     payload: dict[str, object] = {"lead_id": str(lead_id)}
-    assign = OutboxItem(kind=KIND_ASSIGN, subject=f"lead:{lead_id}", due_at=now, payload=payload)
+    assign = OutboxItem(kind=KIND_ASSIGN, subject=lead_subject(lead_id), due_at=now, payload=payload)
     return [assign, _contact_follow_up(KIND_CONTACT_SLA, lead_id=lead_id, received_at=now)]

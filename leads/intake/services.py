@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from core.db import insert_or_ignore
 from core.idempotency import idempotency_complete
-from core.outbox import outbox_enqueue
+from core.outbox import outbox_cancel, outbox_enqueue
 from core.tasks import outbox_kick_on_commit
-from leads.intake.effects import lead_effects
+from leads.intake.effects import lead_effects, lead_subject
 from leads.intake.fast_path import ingest_new_person
 from leads.intake.inputs import (
     Answer,
@@ -150,3 +150,22 @@ def lead_ingest(
             result = replace(result, answer=answer.body(result))
             idempotency_complete(claim=answer.claim, status=201, body=result.answer)
     return result
+
+
+def lead_confirmation_await(*, lead_id: uuid.UUID) -> None:
+    """In the transaction that recorded the lead: it is a request not confirmed yet (a
+    direct booking's hold, which anyone can make with anyone's address). Its effects (the
+    advisor's notice, the contact follow-ups) wait for ``lead_confirmed``; the new-lead
+    dashboard leaves it out meanwhile."""
+    Lead.objects.filter(pk=lead_id).update(awaiting_confirmation=True)
+    outbox_cancel(subject=lead_subject(lead_id))
+
+
+def lead_confirmed(*, lead_id: uuid.UUID, now: datetime) -> None:
+    """The person confirmed (from the link sent to them): the lead's effects are written
+    now, as if it had just arrived (new rows: the cancelled ones keep their keys). Its
+    received time stays the request's (at most CONSULTATION_HOLD_TTL earlier)."""
+    updated = Lead.objects.filter(pk=lead_id, awaiting_confirmation=True).update(awaiting_confirmation=False)
+    if updated:
+        outbox_enqueue(items=[replace(item, version=2) for item in lead_effects(lead_id=lead_id, now=now)])
+        outbox_kick_on_commit()

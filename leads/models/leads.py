@@ -50,6 +50,15 @@ class Lead(models.Model):
     utm_campaign = models.CharField("utm_campaign", max_length=500, blank=True)
     raw_payload = models.JSONField(_("payload as received"), default=dict)
     created_at = models.DateTimeField(_("received at"), db_index=True)
+    awaiting_confirmation = models.BooleanField(
+        _("awaiting confirmation"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "A direct booking not confirmed yet by the person: nobody is notified of the lead "
+            "and its contact clock has not started."
+        ),
+    )
 
     class Meta:
         verbose_name = _("lead")

@@ -45,7 +45,7 @@ def test_marking_held_moves_the_candidate_on(admin_client_jp, bookings):
         )
 
     statuses = list(Booking.objects.order_by("start_at").values_list("status", flat=True))
-    assert statuses == ["held", "booked", "booked"]  # a future one cannot be marked held
+    assert statuses == ["attended", "booked", "booked"]  # a future one cannot be marked held
     assert Candidate.objects.get(pk=bookings[0].candidate_id).stage == "consulted"
 
 

@@ -77,7 +77,7 @@ def test_the_confirmation_is_queued_in_the_same_transaction(api, advisors, lead)
     )
 
 
-def test_a_person_books_with_contact_details_as_a_direct_lead(api, advisors):
+def test_a_person_books_with_contact_details_as_a_direct_lead_and_the_seat_is_held(api, advisors):
     response = api.book(
         start=TEN,
         kind="documents",
@@ -89,11 +89,22 @@ def test_a_person_books_with_contact_details_as_a_direct_lead(api, advisors):
     )
 
     assert response.status_code == 201
-    assert response.json()["end"] == "2026-11-24T11:00:00+09:00"
+    booking = Booking.objects.get()
+    # A hold: no manage link in the answer (it is sent to the person, who must confirm).
+    assert response.json() == {
+        "id": str(booking.pk),
+        "status": "held",
+        "start": "2026-11-24T10:00:00+09:00",
+        "end": "2026-11-24T11:00:00+09:00",
+        "mode": "online",
+        "kind": "documents",
+        "advisor": {"display_name": "佐藤 美咲"},
+        "confirm_by": "2026-11-20T09:30:00+09:00",  # now + CONSULTATION_HOLD_TTL (30m)
+    }
     lead = Lead.objects.get()
     assert (lead.partner, lead.email, lead.phone) == (None, "hanako@example.com", "+818011112222")
-    assert Booking.objects.get().candidate == lead.candidate
-    assert lead.candidate.stage == "consultation_booked"
+    assert booking.candidate == lead.candidate
+    assert lead.candidate.stage == "new"  # consultation_booked once confirmed (test_holds.py)
 
 
 def test_a_known_person_booking_with_contact_details_stays_one_candidate(api, advisors):

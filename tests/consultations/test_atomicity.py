@@ -68,7 +68,7 @@ def test_a_booking_whose_confirmation_fails_leaves_no_booking_and_the_seat_free(
     assert _available(api)["10:00"] == 1
 
 
-def test_a_direct_booking_whose_confirmation_fails_leaves_no_lead_candidate_or_booking(api, advisors):
+def test_a_direct_booking_whose_hold_message_fails_leaves_no_lead_candidate_or_booking(api, advisors):
     # The person is recorded as a direct lead inside the booking's transaction (on PostgreSQL
     # by intake's one-statement path): the refusal must undo them too.
     body = {
@@ -80,7 +80,7 @@ def test_a_direct_booking_whose_confirmation_fails_leaves_no_lead_candidate_or_b
         "consent": CONSENT,
     }
 
-    with outbox_insert_fails("booking.confirmation"):
+    with outbox_insert_fails("booking.hold"):
         response = _post("/api/v1/consultations/bookings/", body)
 
     assert_refused(response)

@@ -15,6 +15,7 @@ import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
+from django.test import override_settings
 from django.test.testcases import LiveServerThread
 from django.utils import timezone
 
@@ -55,9 +56,12 @@ def parallel_server():
     thread.terminate()
 
 
-def _post(url: str, body: dict[str, Any]) -> tuple[int, Any]:
+def _post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, Any]:
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -97,7 +101,8 @@ def _overlaps() -> int:
             """SELECT count(*) FROM consultations_booking a JOIN consultations_booking b
                ON a.advisor_id = b.advisor_id AND a.id < b.id
                AND a.start_at < b.blocked_until AND b.start_at < a.blocked_until
-               WHERE a.status IN ('booked', 'held') AND b.status IN ('booked', 'held')"""
+               WHERE a.status IN ('held', 'booked', 'attended')
+               AND b.status IN ('held', 'booked', 'attended')"""
         )
         return int(cursor.fetchone()[0])
 
@@ -123,6 +128,63 @@ def test_fifty_requests_for_one_slot_give_exactly_available_bookings(parallel_se
     assert Booking.objects.count() == 3
     assert len(set(Booking.objects.values_list("advisor_id", flat=True))) == 3
     assert _overlaps() == 0
+
+
+CONSENT = {
+    "privacy_policy_version": "2026-04",
+    "agreed_at": "2026-11-19T10:00:00+09:00",
+    "third_party_provision": True,
+}
+
+
+def _direct_body(i: int, start: str) -> dict[str, Any]:
+    return {
+        "start": start,
+        "mode": "online",
+        "family_name": "並行",
+        "given_name": f"{i}号",
+        "email": f"person{i}@example.com",
+        "consent": CONSENT,
+    }
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_fifty_holds_and_bookings_for_one_slot_give_exactly_available_seats(parallel_server, make_advisor):
+    """Holds take their seat exactly as bookings do: 25 lead-link bookings and 25 direct
+    holds (each from its own address, behind one trusted proxy) race for three seats."""
+    for _ in range(3):
+        make_advisor()
+    slot = _next_free_slot()
+    tokens = [token_for(make_lead()) for _ in range(25)]
+    url = f"{parallel_server.url}/api/v1/consultations/bookings/"
+
+    def send(i: int) -> tuple[int, Any]:
+        if i < 25:
+            return _post(url, {"booking_token": tokens[i], "start": slot.start.isoformat(), "mode": "online"})
+        return _post(url, _direct_body(i, slot.start.isoformat()), {"X-Forwarded-For": f"203.0.113.{i}"})
+
+    results = _parallel(50, send)
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] * 3 + [409] * 47
+    assert {body["errors"][0]["code"] for status, body in results if status == 409} == {"slot_unavailable"}
+    assert Booking.objects.filter(status__in=["held", "booked"]).count() == 3
+    assert len(set(Booking.objects.values_list("advisor_id", flat=True))) == 3
+    assert _overlaps() == 0
+
+
+def test_ten_parallel_holds_from_one_address_hold_at_most_three_seats(parallel_server, make_advisor):
+    for _ in range(3):
+        make_advisor()
+    starts = [slot.start.isoformat() for slot in _free_slots()[::8][:10]]  # two hours apart
+    assert len(starts) == 10
+    url = f"{parallel_server.url}/api/v1/consultations/bookings/"
+
+    results = _parallel(10, lambda i: _post(url, _direct_body(i, starts[i])))
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] * 3 + [429] * 7
+    assert Booking.objects.filter(status="held").count() == 3
 
 
 def test_fifty_overlapping_requests_never_overlap_an_advisor(parallel_server, make_advisor):

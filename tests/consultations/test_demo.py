@@ -65,8 +65,8 @@ def test_the_next_demo_candidates_had_their_consultation_last_week(advisors):
         (str(email).split("@")[0], start.isoformat(), status, step, due)
         for email, start, status, step, due in rows
     ] == [
-        ("ren.ito", "2026-11-16T01:00:00+00:00", "held", "documents", date(2026, 11, 23)),
-        ("yui.watanabe", "2026-11-16T01:00:00+00:00", "held", "", None),
+        ("ren.ito", "2026-11-16T01:00:00+00:00", "attended", "documents", date(2026, 11, 23)),
+        ("yui.watanabe", "2026-11-16T01:00:00+00:00", "attended", "", None),
         ("hina.takahashi", "2026-11-24T01:00:00+00:00", "booked", "", None),
         ("hiroto.yamamoto", "2026-11-24T01:00:00+00:00", "booked", "", None),
     ]

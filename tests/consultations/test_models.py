@@ -56,7 +56,7 @@ def test_an_orm_write_cannot_overlap_an_advisors_booking_or_its_buffer(advisors)
 
 @pytest.mark.postgresql(EXCLUSION)
 def test_held_bookings_still_occupy_the_time(advisors):
-    _booking(advisors[0], TEN, status="held").save()
+    _booking(advisors[0], TEN, status="attended").save()
 
     assert _refused(_booking(advisors[0], TEN))
 

@@ -70,9 +70,9 @@ def test_recording_an_outcome_marks_the_consultation_held_and_records_it(booking
     recorded = _record(booking, next_step="another_consultation", note=" 次回は職務経歴書を持参 ")
 
     booking.refresh_from_db()
-    assert recorded.status == "held"
+    assert recorded.status == "attended"
     assert (booking.status, booking.next_step, booking.next_step_due, booking.outcome_note) == (
-        "held",
+        "attended",
         "another_consultation",
         None,
         "次回は職務経歴書を持参",
@@ -238,7 +238,7 @@ def test_the_advisor_records_the_outcome_from_the_booking(booking):
     assert posted["Location"] == f"{BOOKINGS}{booking.pk}/change/"
     booking.refresh_from_db()
     assert (booking.status, booking.next_step, booking.next_step_due, booking.outcome_note) == (
-        "held",
+        "attended",
         "documents",
         date(2026, 11, 26),
         "履歴書の下書きを依頼",

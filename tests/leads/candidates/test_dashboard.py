@@ -108,7 +108,7 @@ def _world(advisor, other_advisor):
     # cancelled one today (mine).
     _booking(mine, advisor, start=NOW.replace(hour=14, minute=0))
     _booking(theirs, other_advisor, start=NOW.replace(hour=16, minute=0))
-    _booking(mine, advisor, start=NOW + timedelta(days=1), status="held")
+    _booking(mine, advisor, start=NOW + timedelta(days=1), status="attended")
     _booking(mine, advisor, start=NOW.replace(hour=11, minute=0), status="cancelled")
     # Follow-ups: overdue (mine, theirs), due later today (mine), overdue but done (mine).
     _task(mine, advisor, due=NOW - timedelta(hours=2), title="折り返し電話")
@@ -205,15 +205,15 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
 
     # 1 session, 2 user, 3 is the user a manager, 4-5 the user's permissions (user, groups),
     # 6 today's consultations, 7 overdue follow-ups, 8 new leads, 9 the funnel (one
-    # aggregate). Nothing per row.
-    with django_assert_num_queries(9):
+    # aggregate), 10 the last hour's refused booking attempts (the alerts). Nothing per row.
+    with django_assert_num_queries(10):
         _get(client)
     for _ in range(5):
         _world(
             staff_user_create(email=f"a{next(_numbers)}@x.example", display_name="A", group=Groups.ADVISORS),
             staff_user_create(email=f"b{next(_numbers)}@x.example", display_name="B", group=Groups.ADVISORS),
         )
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = _get(client)
     assert len(response.context["consultations"]) == 12
     assert len(response.context["new_leads"]) == 12

@@ -93,7 +93,7 @@ def test_consultations_are_merged_into_the_timeline(advisor):
         cancel_reason="都合が悪くなった",
     )
     # Held on the 3rd; a no-show on the 4th.
-    _booking(candidate, advisor, booked_at=_at(1, 12), start=_at(3, 15), kind="interview", status="held")
+    _booking(candidate, advisor, booked_at=_at(1, 12), start=_at(3, 15), kind="interview", status="attended")
     _booking(candidate, advisor, booked_at=_at(1, 13), start=_at(4, 16), kind="interview", status="no_show")
 
     with time_machine.travel(_at(10, 9), tick=False):
@@ -119,7 +119,7 @@ def test_the_candidate_page_shows_the_consultations_in_constant_queries(
     client = Client(headers={"Accept-Language": "en"})
     client.force_login(advisor)
     url = f"/admin/leads/candidate/{candidate.pk}/change/"
-    _booking(candidate, advisor, booked_at=_at(2, 10), start=_at(3, 15), kind="interview", status="held")
+    _booking(candidate, advisor, booked_at=_at(2, 10), start=_at(3, 15), kind="interview", status="attended")
     candidate_call_log(candidate_id=candidate.pk, outcome="voicemail", by=advisor)
     client.get(url)  # the session's first touch
     with CaptureQueriesContext(connection) as few:
