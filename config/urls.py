@@ -1,9 +1,12 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from consultations import pages
 from core.views import healthz
+from roles import pages as role_pages
 
 api_v1 = [
     path("", include("roles.urls")),
@@ -14,8 +17,22 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # The candidates' pages (links in partner answers and in emails: SITE_URL + path).
+    path("book/", pages.book_direct, name="book-direct"),
+    path("book/held/<uuid:booking_id>", pages.book_held, name="book-held"),
     path("book/<str:token>", pages.book, name="book"),
+    path("consultations/confirm/<str:token>", pages.confirm, name="consultation-confirm"),
     path("consultations/<str:token>", pages.manage, name="consultation-manage"),
+    # The public catalogue and the privacy policy the booking page links to.
+    path("roles/", role_pages.role_index, name="role-index"),
+    path("roles/<slug:slug>/", role_pages.role_page, name="role-page"),
+    path(
+        "privacy/",
+        TemplateView.as_view(
+            template_name="pages/privacy.html",
+            extra_context={"privacy_policy_version": settings.PRIVACY_POLICY_VERSION},
+        ),
+        name="privacy-policy",
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "v1"))),

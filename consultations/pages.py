@@ -1,12 +1,14 @@
-"""The candidates' pages: book from a lead's link, then move or cancel from the booking's
-link. Plain Django templates, mobile first, no JavaScript needed; the same services as the
-API (CONTRACT section 5)."""
+"""The candidates' pages: book directly (/book/: a hold, confirmed from the link sent to
+the person) or from a lead's link, confirm a hold, then move or cancel from the booking's
+link. Plain Django templates, mobile first, no JavaScript needed; the same services and the
+same abuse rules as the API (CONTRACT section 5)."""
 
 import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,19 +17,28 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from consultations.forms import DirectBookingForm
 from consultations.models import Booking, ConsultationKind, ConsultationMode
 from consultations.selectors import Slot, booking_get_by_token, slots_for_range
 from consultations.services import (
     AlreadyBooked,
     BookingClosed,
     BookingError,
+    HoldLimitReached,
+    HoldReleased,
     booking_cancel,
+    booking_confirm,
     booking_create,
+    booking_hold,
     booking_reschedule,
 )
+from consultations.services.abuse import Refused, direct_attempt_admit, holds_refused, slot_query_admit
 from core.business_time import BUSINESS_TZ
+from core.ratelimit import client_address, client_key
+from leads.intake.inputs import LeadInput
 from leads.intake.tokens import booking_token_lead_id
 from leads.models import Lead
+from roles.selectors import role_list
 
 DAYS_SHOWN = 14
 
@@ -109,6 +120,138 @@ def book(request: HttpRequest, token: str) -> HttpResponse:
         "error": error,
     }
     return render(request, "consultations/pages/book.html", context, status=409 if error else 200)
+
+
+def _too_many(request: HttpRequest, refused: Refused) -> HttpResponse:
+    response = render(
+        request,
+        "consultations/pages/too_many.html",
+        {"minutes": max(1, -(-refused.retry_after // 60))},
+        status=429,
+    )
+    response["Retry-After"] = str(refused.retry_after)
+    return response
+
+
+def _roles() -> list[Any]:
+    return list(role_list())
+
+
+def _lead_input(form: DirectBookingForm, request: HttpRequest, now: datetime) -> LeadInput:
+    data = form.cleaned_data
+    return LeadInput(
+        family_name=data["family_name"],
+        given_name=data["given_name"],
+        family_name_kana=data["family_name_kana"],
+        given_name_kana=data["given_name_kana"],
+        email=data["email"],
+        phone=data["phone"],
+        current_occupation=data["current_occupation"],
+        desired_roles=list(data["desired_roles"]),
+        consent_policy_version=settings.PRIVACY_POLICY_VERSION,
+        consent_agreed_at=now,
+        consent_third_party_provision=False,  # the agency's own page: nobody else's lead
+        source_url=request.build_absolute_uri(request.path)[:500],
+        raw_payload={"channel": "booking_page"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def book_direct(request: HttpRequest) -> HttpResponse:
+    """The free first consultation for anyone: pick a time, say who you are; the seat is
+    held until the person confirms it from the message we send (services.bookings)."""
+    client = client_key(client_address(request))
+    if request.method == "GET" and (refused := slot_query_admit(client=client)) is not None:
+        return _too_many(request, refused)
+    now = timezone.now()
+    kind = _kind(request)
+    roles = _roles()
+    wanted_role = request.GET.get("role", "")
+    form = DirectBookingForm(
+        request.POST if request.method == "POST" else None,
+        roles=roles,
+        initial={"desired_roles": [wanted_role] if wanted_role in {r.slug for r in roles} else []},
+    )
+    error, status = "", 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            refused = direct_attempt_admit(client=client, email=data["email"], phone=data["phone"])
+            if refused is not None:
+                return _too_many(request, refused)
+            try:
+                created = booking_hold(
+                    start=data["start"],
+                    kind=kind,
+                    mode=data["mode"],
+                    contact=_lead_input(form, request, now),
+                    client=client,
+                    notes=data["notes"],
+                    language=translation.get_language() or "ja",
+                )
+            except HoldLimitReached as exc:
+                return _too_many(request, holds_refused(retry_at=exc.retry_at))
+            except BookingError as exc:
+                error, status = _error_text(exc), 409
+            else:  # Post/Redirect/Get: a reload cannot hold a second seat
+                return HttpResponseRedirect(reverse("book-held", args=[created.booking.pk]))
+        else:
+            status = 400
+    chosen = form["start"].value() if form.is_bound else None
+    context: dict[str, Any] = {
+        "kind": kind,
+        "kinds": ConsultationKind.choices,
+        "form": form,
+        "chosen_start": chosen,
+        "privacy_policy_url": settings.PRIVACY_POLICY_URL,
+        "privacy_policy_version": settings.PRIVACY_POLICY_VERSION,
+        **_day_choice(request, kind=kind, now=now),
+        "error": error,
+    }
+    return render(request, "consultations/pages/book_direct.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+def book_held(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
+    """After a direct booking: "check your messages", with the time held and until when.
+    Nothing personal is shown (the id alone opens it)."""
+    booking = Booking.objects.select_related("advisor").filter(pk=booking_id).first()
+    if booking is None or booking.confirm_by is None:
+        return render(request, "consultations/pages/link_invalid.html", status=404)
+    return render(request, "consultations/pages/book_held.html", {"booking": booking})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the hold's message: shows the time held and a button that confirms it
+    (a GET never confirms: mail scanners open links)."""
+    booking = booking_get_by_token(token=token, now=timezone.now())
+    if booking is None:
+        return render(request, "consultations/pages/link_invalid.html", status=404)
+    if booking.status == Booking.Status.BOOKED:
+        return HttpResponseRedirect(reverse("consultation-manage", args=[token]))
+    released = booking.status == Booking.Status.RELEASED or (
+        booking.status == Booking.Status.HELD
+        and booking.confirm_by is not None
+        and booking.confirm_by <= timezone.now()
+    )
+    if request.method == "POST" and booking.status == Booking.Status.HELD:
+        try:  # past its deadline, it is released here (and HoldReleased says so)
+            booking_confirm(booking_id=booking.pk)
+        except HoldReleased:
+            released = True
+        except BookingError:
+            return render(request, "consultations/pages/link_invalid.html", status=404)
+        else:
+            return HttpResponseRedirect(reverse("consultation-manage", args=[token]))
+    if booking.status not in (Booking.Status.HELD, Booking.Status.RELEASED):  # cancelled
+        return render(request, "consultations/pages/link_invalid.html", status=404)
+    return render(
+        request,
+        "consultations/pages/confirm.html",
+        {"booking": booking, "released": released, "kind": booking.kind},
+        status=409 if released else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
