@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-deploy-dummy-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFG DATABASE_URL=postgres://check@127.0.0.1:5432/check ALLOWED_HOSTS=urakata.example CELERY_BROKER_URL=redis://127.0.0.1:6379/0 REDIS_URL=redis://127.0.0.1:6379/1 SITE_URL=https://urakata.example
+PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-deploy-dummy-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFG DATABASE_URL=postgres://check@127.0.0.1:5432/check ALLOWED_HOSTS=urakata.example CELERY_BROKER_URL=redis://127.0.0.1:6379/0 REDIS_URL=redis://127.0.0.1:6379/1 SITE_URL=https://urakata.example INVOICE_ISSUER_NAME=check INVOICE_REGISTRATION_NUMBER=T1234567890123
 
 .PHONY: run test test-sqlite test-moved-clock lint check fmt lock messages chromium
 

@@ -46,7 +46,7 @@ class PlacementAdmin(LedgerAdminMixin, admin.ModelAdmin[Placement]):
         "left_on",
         "refund_jpy",
     )
-    readonly_fields = fields[:8]
+    readonly_fields = (*fields[:8], "refund_jpy")  # the refund is computed from the bands
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -57,9 +57,7 @@ class PlacementAdmin(LedgerAdminMixin, admin.ModelAdmin[Placement]):
     def save_model(self, request: HttpRequest, obj: Placement, form: Any, change: bool) -> None:
         if obj.left_on is None:
             return  # nothing to record
-        placement_record_leaving(
-            placement_id=obj.pk, left_on=obj.left_on, refund_jpy=obj.refund_jpy, by=staff_user(request)
-        )
+        placement_record_leaving(placement_id=obj.pk, left_on=obj.left_on, by=staff_user(request))
 
     @admin.display(description=_("left within 6 months"), boolean=True)
     def left_within_6_months(self, obj: Placement) -> bool:

@@ -215,13 +215,13 @@ class PlacementLeavingApi(APIView):
         responses={200: PlacementOutputSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
-        """The hire left: record the day and any refund under the guarantee."""
+        """The hire left: record the day; the refund is computed from the employer's refund
+        bands in force at the start, and its credit note issued."""
         data = valid_input(PlacementLeavingInputSerializer, request)
         placement = get_object_or_404(Placement.objects.only("pk"), application_id=pk)
         placement = placement_record_leaving(
             placement_id=placement.pk,
             left_on=data["left_on"],
-            refund_jpy=data["refund_jpy"],
             by=_advisor(request),
             note=data["note"],
         )

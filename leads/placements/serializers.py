@@ -192,7 +192,6 @@ class PlacementInputSerializer(serializers.Serializer[Any]):
 
 class PlacementLeavingInputSerializer(serializers.Serializer[Any]):
     left_on = serializers.DateField()
-    refund_jpy = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
