@@ -69,6 +69,7 @@ def _invoice_for(placement: Placement, *, sequence: int, issued_on: date, by: Us
         amount_jpy=amount,
         tax_rate_percent=STANDARD_RATE_PERCENT,
         tax_jpy=tax,
+        tax_rounding=settings.INVOICE_TAX_ROUNDING,
         total_jpy=amount + tax,
         created_by=by if by is not None and by.pk is not None else None,
     )
@@ -161,6 +162,7 @@ def credit_note_issue(*, placement: Placement, refund_jpy: int, by: User | None)
         amount_jpy=refund_jpy,
         tax_rate_percent=invoice.tax_rate_percent,
         tax_jpy=tax,
+        tax_rounding=settings.INVOICE_TAX_ROUNDING,
         total_jpy=refund_jpy + tax,
         created_by=by if by is not None and by.pk is not None else None,
     )

@@ -15,7 +15,7 @@ from accounts.migration_utils import grant_permissions
 COLUMNS = (
     "kind number series year sequence placement_id employer_id credited_invoice_id recipient_name "
     "issuer_name registration_number description issued_on due_on amount_jpy tax_rate_percent "
-    "tax_jpy total_jpy created_at"
+    "tax_jpy tax_rounding total_jpy created_at"
 ).split()
 
 PG_CREATE = f"""

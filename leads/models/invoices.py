@@ -67,6 +67,7 @@ class Invoice(models.Model):
     amount_jpy = models.PositiveIntegerField(_("amount before tax (JPY)"))
     tax_rate_percent = models.PositiveSmallIntegerField(_("tax rate (%)"))
     tax_jpy = models.PositiveIntegerField(_("consumption tax (JPY)"))
+    tax_rounding = models.CharField(_("tax rounding"), max_length=8)  # INVOICE_TAX_ROUNDING when issued
     total_jpy = models.PositiveIntegerField(_("total (JPY)"))
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     created_by = models.ForeignKey(
