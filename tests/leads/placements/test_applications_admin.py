@@ -191,7 +191,14 @@ def test_the_leaving_is_recorded_on_the_placement_page(browser, advisor, candida
 
     # A refund typed in the form is not taken: it is computed from the bands.
     response = browser.post(
-        f"/admin/leads/placement/{placement.pk}/change/", {"left_on": "2027-02-10", "refund_jpy": "1"}
+        f"/admin/leads/placement/{placement.pk}/change/",
+        {
+            "left_on": "2027-02-10",
+            "refund_jpy": "1",
+            # the read-only invoices inline's management form, as the page sends it
+            "invoices-TOTAL_FORMS": "0",
+            "invoices-INITIAL_FORMS": "0",
+        },
     )
 
     assert response.status_code == 302
