@@ -26,7 +26,8 @@ def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION and not k.startswith(("CONSULTATION_", "CANDIDATE_", "LEAD_", "REMINDER_", "INVOICE_"))
+        if k not in PRODUCTION
+        and not k.startswith(("CONSULTATION_", "CANDIDATE_", "LEAD_", "REMINDER_", "INVOICE_"))
     }
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
