@@ -98,5 +98,5 @@ def parse_choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
 def parse_required_text(name: str, raw: str) -> str:
     value = " ".join(raw.split())
     if not value:
-        raise ImproperlyConfigured(f"{name} is empty.")
+        raise ImproperlyConfigured(f"{name}={raw!r} is empty: give the name to print.")
     return value
