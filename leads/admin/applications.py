@@ -25,9 +25,9 @@ from accounts.staff import staff_user
 from leads.admin.common import ReadOnlyInline
 from leads.audit import Channel
 from leads.models import Application, ApplicationEvent, InterviewRound, Placement
+from leads.placements.errors import ApplicationError
 from leads.placements.services import (
     TRANSITIONS,
-    ApplicationError,
     application_accept,
     application_create,
     application_transition,

@@ -138,7 +138,7 @@ def credit_note_issue(*, placement: Placement, refund_jpy: int, by: User | None)
     # A leaving recorded means the hire started, even if the day is still ahead (notice given).
     invoices_issue(placement_ids=[placement.pk], by=by, started_by=placement.start_date)
     invoice = Invoice.objects.select_related("credit_note").get(placement=placement, kind=Kind.INVOICE)
-    existing = getattr(invoice, "credit_note", None)
+    existing: Invoice | None = getattr(invoice, "credit_note", None)
     if existing is not None:
         return existing
     today = timezone.localdate()

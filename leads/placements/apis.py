@@ -21,6 +21,7 @@ from core.exceptions import Conflict
 from core.openapi import client_error_response
 from leads.audit import Channel
 from leads.models import Application, Candidate, Placement
+from leads.placements.errors import ApplicationError
 from leads.placements.fees import LeavingError, placement_record_leaving
 from leads.placements.selectors import application_detail_list, application_list, employer_reveal_list
 from leads.placements.serializers import (
@@ -38,7 +39,6 @@ from leads.placements.serializers import (
     PlacementOutputSerializer,
 )
 from leads.placements.services import (
-    ApplicationError,
     application_accept,
     application_create,
     application_transition,

@@ -85,8 +85,8 @@ def test_seed_demo_adds_nothing_the_second_time():
         "advisors: {}, employers: {}, postings: {}, fee terms: {}, candidates: {}, bookings: {}, "
         "applications: {}, invoices and credit notes: {}"
     )
-    counts = (3, 3, 8, 3, 6, 4, 5, 3)  # two placements invoiced, one credit note
-    assert first.strip() == "seed_demo: " + created.format(*(f"{n} created" for n in counts))
+    seeded = (3, 3, 8, 3, 6, 4, 5, 3)  # two placements invoiced, one credit note
+    assert first.strip() == "seed_demo: " + created.format(*(f"{n} created" for n in seeded))
     assert second.strip() == "seed_demo: " + created.format(*["0 created"] * 8)
     assert Candidate.objects.count() == 6
     assert Lead.objects.count() == 6

@@ -22,12 +22,12 @@ from leads.models import (
     Placement,
     TimelineEvent,
 )
+from leads.placements.errors import ApplicationError
 from leads.placements.fees import add_months, left_early, placement_default_fee, placement_record_leaving
 from leads.placements.merge import applications_merge
 from leads.placements.selectors import application_events_for_candidate, application_stage_counts
 from leads.placements.services import (
     TRANSITIONS,
-    ApplicationError,
     application_accept,
     application_create,
     application_transition,
