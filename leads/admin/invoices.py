@@ -57,7 +57,7 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
         "recipient_name",
         "issued_on",
         "due_on",
-        "total_jpy",
+        "total",
         "payment",
         "pdf_link",
     )
@@ -74,10 +74,10 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
         "description",
         "issued_on",
         "due_on",
-        "amount_jpy",
+        "amount",
         "tax_rate_percent",
-        "tax_jpy",
-        "total_jpy",
+        "tax",
+        "total",
         "paid_on",
         "placement",
         "pdf_link",
@@ -112,6 +112,18 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
             '<a href="{}">{}</a>', reverse("admin:leads_invoice_journal"), _("Monthly journal CSV")
         )
         return super().changelist_view(request, {**(extra_context or {}), "subtitle": link})
+
+    @admin.display(description=_("amount before tax (JPY)"), ordering="amount_jpy")
+    def amount(self, obj: Invoice) -> str:
+        return f"{obj.amount_jpy:,}"
+
+    @admin.display(description=_("consumption tax (JPY)"), ordering="tax_jpy")
+    def tax(self, obj: Invoice) -> str:
+        return f"{obj.tax_jpy:,}"
+
+    @admin.display(description=_("total (JPY)"), ordering="total_jpy")
+    def total(self, obj: Invoice) -> str:
+        return obj.total_yen
 
     @admin.display(description=_("payment"))
     def payment(self, obj: Invoice) -> str:

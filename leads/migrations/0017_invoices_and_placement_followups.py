@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
                 ('year', models.PositiveSmallIntegerField(verbose_name='year')),
                 ('sequence', models.PositiveIntegerField(verbose_name='sequence')),
                 ('recipient_name', models.CharField(max_length=200, verbose_name='recipient')),
-                ('issuer_name', models.CharField(max_length=200, verbose_name='issuer')),
+                ('issuer_name', models.CharField(max_length=200, verbose_name='invoice issuer')),
                 ('registration_number', models.CharField(max_length=14, verbose_name='registration number')),
                 ('description', models.CharField(max_length=300, verbose_name='line')),
                 ('issued_on', models.DateField(verbose_name='issued on')),

@@ -59,7 +59,7 @@ class Invoice(models.Model):
     # What the document says, copied when it is issued: a later change of the employer's
     # name or of the issuer's settings does not rewrite an issued invoice.
     recipient_name = models.CharField(_("recipient"), max_length=200)
-    issuer_name = models.CharField(_("issuer"), max_length=200)
+    issuer_name = models.CharField(_("invoice issuer"), max_length=200)
     registration_number = models.CharField(_("registration number"), max_length=14)
     description = models.CharField(_("line"), max_length=300)
     issued_on = models.DateField(_("issued on"))
@@ -112,6 +112,11 @@ class Invoice(models.Model):
             # The month's export and the fee ledger read by issue date.
             models.Index(fields=["issued_on"], name="invoice_issued_idx"),
         ]
+
+    @property
+    def total_yen(self) -> str:
+        """The total as people read it: 1,188,000."""
+        return f"{self.total_jpy:,}"
 
     def __str__(self) -> str:
         return self.number

@@ -66,6 +66,7 @@ def place(
     employer: Employer | None = None,
     posting: JobPosting | None = None,
     candidate: Candidate | None = None,
+    placed_on: date | None = None,
 ) -> Placement:
     """An accepted offer: recommended, moved to `offer`, then accepted through the service."""
     posting = posting or JobPostingFactory.create(
@@ -74,5 +75,9 @@ def place(
     application = application_create(candidate=candidate or CandidateFactory.create(), posting=posting, by=by)
     Application.objects.filter(pk=application.pk).update(stage=Application.Stage.OFFER)
     return application_accept(
-        application_id=application.pk, by=by, start_date=start_date, annual_salary_jpy=annual_salary_jpy
+        application_id=application.pk,
+        by=by,
+        start_date=start_date,
+        annual_salary_jpy=annual_salary_jpy,
+        placed_on=placed_on,
     )
