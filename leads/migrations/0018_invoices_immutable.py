@@ -1,7 +1,8 @@
-"""Issued invoices and credit notes are immutable: a trigger refuses every delete and any
-update but the paid date (recorded once, from NULL). On PostgreSQL and on SQLite (the
-newcomer's embedded default) alike, so the rule holds whatever writes to the table.
-TRUNCATE (the test suite's flush) is not a row operation and is not affected.
+"""Issued invoices and credit notes are immutable: a trigger refuses any update but the paid
+date (recorded once, from NULL), on PostgreSQL and on SQLite (the newcomer's embedded
+default) alike, and on PostgreSQL every DELETE too. TRUNCATE (the test suite's flush on
+PostgreSQL) is not a row operation and is not affected; on SQLite the flush deletes rows,
+so there deleting is refused by the model (leads.models.invoices) instead.
 
 Permissions: advisors and managers view invoices; managers record payments (the invoices
 themselves are issued by the system, never added or changed by hand). Managers keep the fee
@@ -48,15 +49,8 @@ WHEN {" OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in COLUMNS)}
     OR (NEW.created_by_id IS NOT NULL AND NEW.created_by_id IS NOT OLD.created_by_id)
 BEGIN SELECT RAISE(ABORT, 'an issued invoice cannot be changed'); END;
 """,
-    """
-CREATE TRIGGER leads_invoice_immutable_delete BEFORE DELETE ON leads_invoice
-BEGIN SELECT RAISE(ABORT, 'an issued invoice cannot be changed'); END;
-""",
 ]
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS leads_invoice_immutable_update;",
-    "DROP TRIGGER IF EXISTS leads_invoice_immutable_delete;",
-]
+SQLITE_DROP = ["DROP TRIGGER IF EXISTS leads_invoice_immutable_update;"]
 
 
 def add(apps, schema_editor):  # type: ignore[no-untyped-def]

@@ -1,12 +1,13 @@
 """Invoices to employers (適格請求書) and credit notes (返還インボイス) for placements.
 
 Written by leads.invoices only. Once issued a row never changes but for its paid date: on
-PostgreSQL and SQLite alike a trigger refuses any other update and every delete (migration
-leads 0018); corrections are a credit note and a new invoice.
+PostgreSQL and SQLite alike a trigger refuses any other update, on PostgreSQL every delete
+too (migration leads 0018); the model refuses deleting everywhere. Corrections are a credit
+note and a new invoice.
 """
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,14 @@ class InvoiceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series}-{self.year}: {self.last}"
+
+
+IMMUTABLE = "an issued invoice cannot be changed"
+
+
+class InvoiceQuerySet(models.QuerySet["Invoice"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise IntegrityError(IMMUTABLE)
 
 
 class Invoice(models.Model):
@@ -81,6 +90,8 @@ class Invoice(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = InvoiceQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
@@ -113,10 +124,13 @@ class Invoice(models.Model):
             models.Index(fields=["issued_on"], name="invoice_issued_idx"),
         ]
 
+    def __str__(self) -> str:
+        return self.number
+
+    def delete(self, using: str | None = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
+        raise IntegrityError(IMMUTABLE)
+
     @property
     def total_yen(self) -> str:
         """The total as people read it: 1,188,000."""
         return f"{self.total_jpy:,}"
-
-    def __str__(self) -> str:
-        return self.number

@@ -210,3 +210,32 @@ def test_overdue_invoices_are_on_the_managers_dashboard(advisor, managers, invoi
     assert f'<a href="/admin/leads/invoice/{invoice.pk}/change/">INV-2027-000001</a>' in page
     assert "2027-03-31" in page
     assert 'id="dashboard-invoices"' not in advisors
+
+
+def test_the_advisor_records_the_answer_on_the_placement_page(advisor):
+    placement = place(by=advisor, employer=employer_with_terms(), start_date=date(2027, 3, 1))
+    client = Client(headers={"Accept-Language": "en"})
+    url = f"/admin/leads/placement/{placement.pk}/change/"
+    management = {"invoices-TOTAL_FORMS": "1", "invoices-INITIAL_FORMS": "1"}
+    invoice = Invoice.objects.get()
+    management["invoices-0-id"] = str(invoice.pk)
+    management["invoices-0-placement"] = str(placement.pk)
+
+    with time_machine.travel("2027-09-02T10:00:00+09:00", tick=False):
+        client.force_login(advisor)
+        half = client.post(url, {**management, "six_month_still_employed": "true"})
+        done = client.post(
+            url, {**management, "six_month_still_employed": "true", "six_month_indefinite": "false"}
+        )
+
+    assert half.status_code == 200
+    assert "Answer both six-month questions." in half.content.decode()
+    assert done.status_code == 302
+    placement.refresh_from_db()
+    assert (
+        placement.six_month_checked_on,
+        placement.six_month_still_employed,
+        placement.six_month_indefinite,
+    ) == (date(2027, 9, 2), True, False)
+    event = placement.application.events.get(kind="six_month_check")
+    assert (event.actor, event.data) == (advisor, {"still_employed": True, "indefinite": False})

@@ -204,7 +204,19 @@ def test_an_issued_invoice_cannot_be_changed_in_the_database(advisor, change):
     assert Invoice.objects.get().amount_jpy == 1_080_000
 
 
-def test_an_issued_invoice_cannot_be_deleted(advisor):
+def test_the_model_refuses_to_delete_an_invoice(advisor):
+    place(by=advisor, employer=employer_with_terms(), start_date=date(2027, 3, 1))
+
+    with pytest.raises(IntegrityError, match="an issued invoice cannot be changed"):
+        Invoice.objects.get().delete()
+    with pytest.raises(IntegrityError, match="an issued invoice cannot be changed"):
+        Invoice.objects.all().delete()
+
+    assert Invoice.objects.count() == 1
+
+
+@pytest.mark.postgresql("a trigger refuses DELETE; SQLite's test flush deletes rows, so there it has none")
+def test_the_database_refuses_to_delete_an_invoice(advisor):
     place(by=advisor, employer=employer_with_terms(), start_date=date(2027, 3, 1))
 
     with (

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from accounts.models import Groups
 from accounts.services import staff_user_create
@@ -59,7 +60,7 @@ def test_it_refuses_a_rate_outside_0_to_100(rate):
         employer=EmployerFactory.create(), effective_from=date(2027, 1, 1), rate_percent=Decimal(rate)
     )
 
-    with pytest.raises(ValidationError) as error:
+    with translation.override("ja"), pytest.raises(ValidationError) as error:
         version.full_clean()
 
     assert error.value.messages == ["手数料率は0より大きく100以下にしてください。"]

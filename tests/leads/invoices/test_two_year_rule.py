@@ -156,3 +156,19 @@ def test_a_manager_records_the_persons_request_in_the_admin(manager, placed, oth
     assert (event.actor, event.note) == (manager, "本人の申出（面談記録あり）")
     audit = AuditEntry.objects.get(candidate_id=placed.pk, fields=["own_request_reason"])
     assert (audit.actor, audit.channel) == (manager, "admin")
+
+
+def test_the_api_refuses_a_second_leaving_day_and_never_takes_a_typed_refund(advisor):
+    placement = place(by=advisor, employer=EmployerFactory.create(), start_date=date(2027, 3, 1))
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(advisor)
+    url = f"/api/v1/applications/{placement.application_id}/placement/leaving/"
+
+    first = client.post(url, {"left_on": "2027-03-10", "refund_jpy": 1}, content_type="application/json")
+    again = client.post(url, {"left_on": "2027-03-10"}, content_type="application/json")
+    other = client.post(url, {"left_on": "2027-03-11"}, content_type="application/json")
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.json()["refund_jpy"] == 0  # no fee terms: no bands, nothing to refund
+    assert other.status_code == 409
+    assert other.json()["errors"][0]["code"] == "already_left"
