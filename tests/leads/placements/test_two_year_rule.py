@@ -1,8 +1,7 @@
 """The two-year rule: a person the agency placed is not put forward to another employer for
 two years after the start, unless a manager records the person's own request (kept on the
 application's history and in the audit log). The same rule through the API and the admin.
-
-(Under tests/leads/invoices with the other placement-law tests of issue 18.)"""
+Also: the leaving through the API (recorded once; the refund is never typed)."""
 
 from datetime import date
 
