@@ -3,9 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-deploy-dummy-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFG DATABASE_URL=postgres://check@127.0.0.1:5432/check ALLOWED_HOSTS=urakata.example CELERY_BROKER_URL=redis://127.0.0.1:6379/0 REDIS_URL=redis://127.0.0.1:6379/1 SITE_URL=https://urakata.example
+PROD_ENV := DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-deploy-dummy-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFG DATABASE_URL=postgres://check@127.0.0.1:5432/check ALLOWED_HOSTS=urakata.example CELERY_BROKER_URL=redis://127.0.0.1:6379/0 REDIS_URL=redis://127.0.0.1:6379/1 SITE_URL=https://urakata.example INVOICE_ISSUER_NAME=check INVOICE_REGISTRATION_NUMBER=T1234567890123
 
-.PHONY: run test test-sqlite test-moved-clock lint check fmt lock messages chromium
+.PHONY: run test test-sqlite test-moved-clock lint check fmt lock messages chromium fonts
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 	touch $@
 
 ## run: everything on one machine (SQLite, serverless broker): web, worker, beat. Ctrl-C stops all.
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run fonts
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -45,10 +45,18 @@ test-moved-clock: $(VENV)/.installed-dev chromium
 
 ## chromium: Debian's Chromium and a Japanese font for the browser tests (Playwright drives
 ## it; it never downloads a browser of its own).
-chromium:
-	@{ command -v chromium >/dev/null && fc-list :lang=ja | grep -q .; } || { \
-		echo "Installing Debian's chromium and fonts-ipafont-gothic for the browser tests (needs root)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipafont-gothic; }
+chromium: fonts
+	@command -v chromium >/dev/null || { \
+		echo "Installing Debian's chromium for the browser tests (needs root)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+## fonts: Debian's IPA fonts: the invoice PDFs embed IPA Gothic (leads/invoices/pdf.py), the
+## browser tests render Japanese with them.
+IPA_GOTHIC := /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf
+fonts:
+	@test -f $(IPA_GOTHIC) || { \
+		echo "Installing Debian's fonts-ipafont-gothic and fonts-ipafont-mincho (needs root)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipafont-gothic fonts-ipafont-mincho; }
 
 ## lint: every static check CI runs.
 lint: $(VENV)/.installed-dev

@@ -84,6 +84,14 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": 300.0,
             "options": {"expires": 300.0},
         },
+        "invoices-daily": {
+            "task": "leads.tasks.invoices_daily_task",
+            # Daily at 00:10 JST: a placement is invoiced on its start date.
+            "schedule": crontab(hour=0, minute=10),
+            # A run that could not start within the day is replaced by the next one, which
+            # issues whatever this one would have.
+            "options": {"expires": 23 * 3600.0},
+        },
         "privacy-retention": {
             "task": "leads.tasks.retention_anonymise_task",
             # Daily at 03:30 JST (celery's timezone is Django's TIME_ZONE), a quiet hour.

@@ -80,3 +80,29 @@ def parse_duration_at_least(name: str, raw: str, minimum: timedelta) -> timedelt
     if duration < minimum:
         raise ImproperlyConfigured(f"{name}={raw!r} is shorter than the minimum of {minimum.days}d.")
     return duration
+
+
+_REGISTRATION_NUMBER = re.compile(r"^T\d{13}$")
+
+
+def parse_registration_number(name: str, raw: str) -> str:
+    """A qualified invoice issuer's registration number (適格請求書発行事業者登録番号): T and
+    13 digits, as the National Tax Agency prints it."""
+    value = raw.strip()
+    if not _REGISTRATION_NUMBER.match(value):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a registration number: T and 13 digits.")
+    return value
+
+
+def parse_choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
+    value = raw.strip()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not one of: {', '.join(choices)}.")
+    return value
+
+
+def parse_required_text(name: str, raw: str) -> str:
+    value = " ".join(raw.split())
+    if not value:
+        raise ImproperlyConfigured(f"{name}={raw!r} is empty: give the name to print.")
+    return value

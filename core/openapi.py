@@ -1,6 +1,7 @@
 """Schemas for error responses that drf-standardized-errors does not add by itself (409,
 422, 413), so that every status an endpoint can answer is documented."""
 
+from functools import cache
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
@@ -9,21 +10,27 @@ from rest_framework import serializers
 
 
 def client_error_response(*, description: str, codes: list[str]) -> OpenApiResponse:
+    """A 4xx answer with these codes. One component per set of codes, however many
+    endpoints answer it (each with its own description)."""
+    return OpenApiResponse(response=_client_error_body(tuple(codes)), description=description)
+
+
+@cache
+def _client_error_body(codes: tuple[str, ...]) -> Any:
     suffix = "".join(code.title().replace("_", "") for code in codes)
     error = inline_serializer(
         name=f"Error{suffix}",
         fields={
-            "code": serializers.ChoiceField(choices=codes),
+            "code": serializers.ChoiceField(choices=list(codes)),
             "detail": serializers.CharField(),
             "attr": serializers.CharField(allow_null=True),
         },
         many=True,
     )
-    body = inline_serializer(
+    return inline_serializer(
         name=f"ErrorResponse{suffix}",
         fields={"type": serializers.ChoiceField(choices=ClientErrorEnum.choices), "errors": error},
     )
-    return OpenApiResponse(response=body, description=description)
 
 
 class _ErrorSerializer(serializers.Serializer[Any]):

@@ -107,6 +107,17 @@ DEMO_CANDIDATES = (
         "care",
         ["hr"],
     ),
+    (  # placed last month, left early: the demo's credit note (返還インボイス)
+        "小林",
+        "大輝",
+        "コバヤシ",
+        "ダイキ",
+        "daiki.kobayashi@demo.urakata.example",
+        "+819011110006",
+        "11",
+        "food_service",
+        ["accounting"],
+    ),
 )
 
 

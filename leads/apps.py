@@ -13,7 +13,9 @@ class LeadsConfig(AppConfig):
         from leads.candidates import outbox_handlers as candidate_handlers  # noqa: F401
         from leads.candidates.merge import candidate_merge_register
         from leads.intake import outbox_handlers as intake_handlers  # noqa: F401
+        from leads.invoices import outbox_handlers as invoice_handlers  # noqa: F401
         from leads.partners import authentication  # noqa: F401
+        from leads.placements import outbox_handlers as placement_handlers  # noqa: F401
         from leads.placements import timeline  # noqa: F401
         from leads.placements.merge import applications_merge
         from leads.placements.privacy import (

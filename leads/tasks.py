@@ -39,3 +39,17 @@ def quiet_candidates_scan_task() -> int:
     from leads.candidates.quiet import candidates_quiet_scan
 
     return candidates_quiet_scan()
+
+
+@shared_task
+def invoices_daily_task() -> str:
+    """Issue the invoices of placements starting today (and any a failed run left), then
+    write the follow-ups of invoices gone overdue (daily, from beat). At-least-once is safe:
+    issuing locks the placements and skips those invoiced, in batches each committed on its
+    own; the overdue rows are keyed per invoice."""
+    from leads.invoices.overdue import invoices_overdue_scan
+    from leads.invoices.services import invoices_issue_due
+
+    issued = invoices_issue_due()
+    overdue = invoices_overdue_scan()
+    return f"issued={issued} overdue={overdue}"

@@ -6,7 +6,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from roles.models import Certification, Employer, JobPosting, Role
+from roles.models import Certification, Employer, EmployerFeeTerms, JobPosting, Role
 from roles.services import catalogue_cache_invalidate
 
 _CatalogueModel = TypeVar("_CatalogueModel", bound=Model)
@@ -82,6 +82,7 @@ class EmployerAdmin(admin.ModelAdmin[Employer]):
     ordering = ("name",)
     readonly_fields = ("created_at", "updated_at")
     inlines = (JobPostingInline,)
+    # The rate here applies only while the employer has no fee terms (EmployerFeeTerms).
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Employer]:
         # One query for the whole changelist, not one count per row.
@@ -166,3 +167,47 @@ class JobPostingAdmin(admin.ModelAdmin[JobPosting]):
     @admin.display(description=_("annual salary (JPY)"), ordering="salary_min")
     def salary_range(self, obj: JobPosting) -> str:
         return _yen_range(obj.salary_min, obj.salary_max)
+
+
+@admin.register(EmployerFeeTerms)
+class EmployerFeeTermsAdmin(admin.ModelAdmin[EmployerFeeTerms]):
+    """Fee terms are history: a change is a new version in force from a later day, never an
+    edit (placements keep the version in force at their start), so there is no change or
+    delete. The model's validators check the bands (ascending, 0-100%)."""
+
+    list_display = (
+        "employer",
+        "effective_from",
+        "rate_percent",
+        "minimum_fee_jpy",
+        "payment_term_days",
+        "bands",
+    )
+    list_filter = ("effective_from",)
+    list_select_related = ("employer",)
+    search_fields = ("employer__name",)
+    autocomplete_fields = ("employer",)
+    fields = (
+        "employer",
+        "effective_from",
+        "rate_percent",
+        "minimum_fee_jpy",
+        "payment_term_days",
+        "refund_bands",
+    )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("refund bands"))
+    def bands(self, obj: EmployerFeeTerms) -> str:
+        return " / ".join(
+            str(
+                _("up to day %(days)d: %(percent)d%%")
+                % {"days": band["within_days"], "percent": band["percent"]}
+            )
+            for band in obj.refund_bands
+        )

@@ -5,12 +5,13 @@ The companies are made up (marked デモ). Idempotent: an employer is found by i
 posting by (employer, title); only what is missing is created, nothing is updated.
 """
 
+from datetime import date
 from decimal import Decimal
 from typing import Any, Final, Protocol
 
 from django.db import transaction
 
-from roles.models import Certification, Employer, JobPosting, Role
+from roles.models import Certification, Employer, EmployerFeeTerms, JobPosting, Role
 from roles.services import employer_create, job_posting_create
 
 
@@ -233,3 +234,32 @@ def demo_employers_seed(*, report: SeedReport) -> None:
 
     report.add("employers", created_employers)
     report.add("postings", created_postings)
+    demo_fee_terms_seed(employers=list(employers.values()), report=report)
+
+
+# The demo employers' fee terms (one version each): their rate, a minimum fee, 30 days to
+# pay, and the usual refund bands (80% within 30 days, 50% within 90, 10% within 180).
+DEMO_TERMS_FROM = date(2026, 1, 1)
+DEMO_MINIMUM_FEE = 600_000
+DEMO_BANDS = [
+    {"within_days": 30, "percent": 80},
+    {"within_days": 90, "percent": 50},
+    {"within_days": 180, "percent": 10},
+]
+
+
+def demo_fee_terms_seed(*, employers: list[Employer], report: SeedReport) -> None:
+    created = 0
+    for employer in employers:
+        _terms, made = EmployerFeeTerms.objects.get_or_create(
+            employer=employer,
+            effective_from=DEMO_TERMS_FROM,
+            defaults={
+                "rate_percent": employer.fee_rate_percent,
+                "minimum_fee_jpy": DEMO_MINIMUM_FEE,
+                "payment_term_days": 30,
+                "refund_bands": DEMO_BANDS,
+            },
+        )
+        created += made
+    report.add("fee terms", created)

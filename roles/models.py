@@ -283,3 +283,84 @@ class JobPosting(TimestampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+def validate_refund_bands(value: object) -> None:
+    """Refund bands: a JSON list of {"within_days": N, "percent": P}, N ascending and at
+    least 1 (day 1 is the start date), P from 0 to 100. An empty list: no refunds."""
+    if not isinstance(value, list):
+        raise ValidationError(_("Enter a list of refund bands."), code="invalid_bands")
+    previous = 0
+    for band in value:
+        if not isinstance(band, dict) or set(band) != {"within_days", "percent"}:
+            raise ValidationError(
+                _('Each band is {"within_days": days, "percent": percent}.'), code="invalid_bands"
+            )
+        days, percent = band["within_days"], band["percent"]
+        if not isinstance(days, int) or isinstance(days, bool) or days <= previous:
+            raise ValidationError(
+                _("The bands' days must be whole numbers, at least 1 and ascending."), code="bands_order"
+            )
+        if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
+            raise ValidationError(
+                _("A band's percentage must be a whole number from 0 to 100."), code="bands_percent"
+            )
+        previous = days
+
+
+class EmployerFeeTerms(models.Model):
+    """An employer's fee terms from a day on (history: a change is a new row with a later
+    `effective_from`, never an edit). The terms in force on a placement's start date apply
+    to it, whatever changed afterwards (leads.invoices.terms)."""
+
+    employer = models.ForeignKey(
+        Employer, on_delete=models.PROTECT, related_name="fee_terms", verbose_name=_("employer")
+    )
+    effective_from = models.DateField(_("in force from"))
+    rate_percent = models.DecimalField(
+        _("fee rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("Of the hire's theoretical annual income (first-year annual salary)."),
+    )
+    minimum_fee_jpy = models.PositiveIntegerField(_("minimum fee (JPY, before tax)"), default=0)
+    payment_term_days = models.PositiveSmallIntegerField(
+        _("payment term (days)"), default=30, help_text=_("Days from the invoice date to the due date.")
+    )
+    refund_bands = models.JSONField(
+        _("refund bands"),
+        default=list,
+        blank=True,
+        validators=[validate_refund_bands],
+        help_text=_(
+            "Leaving on day N of employment (the start date is day 1) refunds the first band "
+            'with N within its days, e.g. [{"within_days": 30, "percent": 80}, '
+            '{"within_days": 90, "percent": 50}].'
+        ),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("employer fee terms")
+        verbose_name_plural = _("employer fee terms")
+        ordering = ("employer", "-effective_from")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employer", "effective_from"],
+                name="fee_terms_one_per_day",
+                violation_error_message=_("These terms already have a version in force from that day."),
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_percent__gt=0, rate_percent__lte=100),
+                name="fee_terms_rate_range",
+                violation_error_message=_("The fee rate must be more than 0 and at most 100."),
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_term_days__gte=1),
+                name="fee_terms_payment_term_positive",
+                violation_error_message=_("The payment term must be at least 1 day."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer} ({self.effective_from:%Y-%m-%d}~)"

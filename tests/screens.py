@@ -55,7 +55,7 @@ from leads.placements.services import (
 )
 from leads.privacy.consent import candidate_withdraw_consent
 from leads.privacy.records import person_erase
-from roles.models import Certification, JobPosting, Role
+from roles.models import Certification, EmployerFeeTerms, JobPosting, Role
 from tests.roles.factories import EmployerFactory, JobPostingFactory
 
 PROJECT = str(Path(__file__).resolve().parent.parent)
@@ -358,6 +358,13 @@ def seed_everything() -> Seed:
     placed = application_create(candidate=other, posting=open_posting, by=other_advisor)
     for stage in (Application.Stage.SUBMITTED, Application.Stage.INTERVIEW, Application.Stage.OFFER):
         application_transition(application_id=placed.pk, to=stage, by=other_advisor)
+    # Fee terms with a band, so the leaving below gives a credit note beside the invoice.
+    EmployerFeeTerms.objects.create(
+        employer=open_posting.employer,
+        effective_from=today - timedelta(days=400),
+        rate_percent=30,
+        refund_bands=[{"within_days": 90, "percent": 50}],
+    )
     placement = application_accept(
         application_id=placed.pk,
         by=other_advisor,

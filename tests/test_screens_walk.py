@@ -34,7 +34,7 @@ from consultations.services import advisor_onboard
 from core.business_time import BUSINESS_TZ
 from leads.intake.services import lead_ingest
 from leads.intake.tokens import booking_token_for
-from leads.models import Application, Candidate
+from leads.models import Application, Candidate, Invoice
 from leads.placements.ledgers import Ledger
 from leads.privacy.records import person_erase
 from tests.screens import (
@@ -377,7 +377,25 @@ def walk_password(visit: Visit, model_admin: admin.ModelAdmin[Any]) -> None:
         visit.walk.post(url, {"password1": "one", "password2": "other"}, 200 if may else 403)
 
 
+def walk_invoice_pdf(visit: Visit, model_admin: admin.ModelAdmin[Any]) -> None:
+    may = model_admin.has_view_permission(visit.request())
+    for invoice in Invoice.objects.order_by("pk"):
+        visit.walk.get(reverse("admin:leads_invoice_pdf", args=[invoice.pk]), 200 if may else 403)
+    visit.walk.get(reverse("admin:leads_invoice_pdf", args=[0]), 404 if may else 403)
+
+
+def walk_invoice_journal(visit: Visit, model_admin: admin.ModelAdmin[Any]) -> None:
+    may = model_admin.has_view_permission(visit.request())
+    url = reverse("admin:leads_invoice_journal")
+    month = timezone.localdate(timezone=BUSINESS_TZ).strftime("%Y-%m")
+    visit.walk.get(url, 200 if may else 403)
+    visit.walk.get(f"{url}?month={month}", 200 if may else 403)
+    visit.walk.get(f"{url}?month=nonsense", 400 if may else 403)
+
+
 CUSTOM_VIEWS: dict[str, Callable[[Visit, admin.ModelAdmin[Any]], None]] = {
+    "leads_invoice_pdf": walk_invoice_pdf,
+    "leads_invoice_journal": walk_invoice_journal,
     "leads_candidate_dashboard": walk_dashboard,
     "leads_placement_ledgers": walk_ledgers,
     "leads_erasurerecord_retention": walk_retention,

@@ -9,12 +9,15 @@ import django_stubs_ext
 import environ
 
 from core.knobs import (
+    parse_choice,
     parse_duration,
     parse_duration_at_least,
     parse_duration_list,
     parse_non_negative_int,
     parse_positive_int,
     parse_quiet_hours,
+    parse_registration_number,
+    parse_required_text,
 )
 
 # Lets admin.ModelAdmin[Model] and friends be subscripted at run time (typing only).
@@ -316,6 +319,21 @@ REMINDER_SWEEP_THREADS = parse_positive_int(
 )
 # A candidate in an active stage with no activity for this long is flagged to the advisor.
 QUIET_CANDIDATE_AFTER = parse_duration("QUIET_CANDIDATE_AFTER", env("QUIET_CANDIDATE_AFTER", default="14d"))
+
+# --- Invoices to employers (CONTRACT section 9) ---------------------------------------------
+# The issuer printed on every qualified invoice (適格請求書) and its registration number (T and
+# 13 digits). The defaults are the demo's; production requires both (config.settings.production).
+INVOICE_ISSUER_NAME = parse_required_text(
+    "INVOICE_ISSUER_NAME", env("INVOICE_ISSUER_NAME", default="株式会社ウラカタキャリア（デモ）")
+)
+INVOICE_REGISTRATION_NUMBER = parse_registration_number(
+    "INVOICE_REGISTRATION_NUMBER", env("INVOICE_REGISTRATION_NUMBER", default="T1234567890123")
+)
+# How the consumption tax (once per invoice and rate) is rounded to the yen: down (切り捨て,
+# the usual choice), half_up (四捨五入) or up (切り上げ).
+INVOICE_TAX_ROUNDING = parse_choice(
+    "INVOICE_TAX_ROUNDING", env("INVOICE_TAX_ROUNDING", default="down"), ("down", "half_up", "up")
+)
 
 # --- Logging: no personal data; request paths can hold tokens, so access logs are off --------
 LOGGING = {

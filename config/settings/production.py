@@ -4,7 +4,16 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CELERY_BROKER_URL", "REDIS_URL", "SITE_URL")
+_REQUIRED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "ALLOWED_HOSTS",
+    "CELERY_BROKER_URL",
+    "REDIS_URL",
+    "SITE_URL",
+    "INVOICE_ISSUER_NAME",
+    "INVOICE_REGISTRATION_NUMBER",
+)
 _missing = [name for name in _REQUIRED if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(

@@ -20,18 +20,21 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.staff import staff_user
 from leads.admin.common import ReadOnlyInline
+from leads.audit import Channel
 from leads.models import Application, ApplicationEvent, InterviewRound, Placement
+from leads.placements.errors import ApplicationError
 from leads.placements.services import (
     TRANSITIONS,
-    ApplicationError,
     application_accept,
     application_create,
     application_transition,
     interview_round_schedule,
     posting_check_open,
 )
+from leads.placements.two_year_rule import two_year_rule_check
 from roles.models import JobPosting
 
 Stage = Application.Stage
@@ -52,6 +55,18 @@ class ApplicationEventInline(ReadOnlyInline):
 
 
 class ApplicationCreateForm(forms.ModelForm[Application]):
+    own_request_reason = forms.CharField(
+        label=_("the person's own request (two-year rule)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Only for a person we placed less than two years ago who asked to be put forward to "
+            "another employer: a manager records the reason here (it is kept and audited)."
+        ),
+    )
+
+    user: User | None = None  # the admin's user, set by ApplicationAdmin.get_form
+
     class Meta:
         model = Application
         fields = ("candidate", "posting", "note")
@@ -60,6 +75,19 @@ class ApplicationCreateForm(forms.ModelForm[Application]):
         posting: JobPosting = self.cleaned_data["posting"]
         posting_check_open(posting=posting)  # the service's rule and words (a ValidationError)
         return posting
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        candidate, posting = data.get("candidate"), data.get("posting")
+        if candidate is not None and posting is not None:
+            # The service decides again when saving; here its refusal is shown on the form.
+            two_year_rule_check(
+                candidate=candidate,
+                posting=posting,
+                by=self.user,
+                own_request_reason=data.get("own_request_reason", ""),
+            )
+        return data
 
 
 def _transition_action(to: str) -> Callable[..., None]:
@@ -116,7 +144,11 @@ class ApplicationAdmin(admin.ModelAdmin[Application]):
     )
 
     def get_fields(self, request: HttpRequest, obj: Application | None = None) -> Any:
-        return ["candidate", "posting", "note"] if obj is None else list(self.CHANGE_FIELDS)
+        return (
+            ["candidate", "posting", "note", "own_request_reason"]
+            if obj is None
+            else list(self.CHANGE_FIELDS)
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Application | None = None) -> list[str]:
         return [] if obj is None else [name for name in self.CHANGE_FIELDS if name != "note"]
@@ -125,7 +157,9 @@ class ApplicationAdmin(admin.ModelAdmin[Application]):
         self, request: HttpRequest, obj: Application | None = None, change: bool = False, **kwargs: Any
     ) -> Any:
         if obj is None:
-            kwargs["form"] = ApplicationCreateForm
+            kwargs["form"] = type(
+                "ApplicationCreateForm", (ApplicationCreateForm,), {"user": staff_user(request)}
+            )
         return super().get_form(request, obj, change, **kwargs)
 
     def get_inlines(self, request: HttpRequest, obj: Application | None) -> Any:
@@ -139,7 +173,12 @@ class ApplicationAdmin(admin.ModelAdmin[Application]):
             obj.save(update_fields=["note", "updated_at"])  # the only editable field
             return
         created = application_create(
-            candidate=obj.candidate, posting=obj.posting, by=staff_user(request), note=obj.note
+            candidate=obj.candidate,
+            posting=obj.posting,
+            by=staff_user(request),
+            note=obj.note,
+            own_request_reason=form.cleaned_data.get("own_request_reason", ""),
+            channel=Channel.ADMIN,
         )
         obj.pk, obj.stage, obj.stage_changed_at = created.pk, created.stage, created.stage_changed_at
 

@@ -25,6 +25,7 @@ from leads.candidates.dashboard import (
     dashboard_new_leads,
     dashboard_overdue_followups,
 )
+from leads.invoices.overdue import invoices_overdue
 from leads.models import Candidate
 
 MINE, EVERYONE = "mine", "all"
@@ -86,6 +87,10 @@ class DashboardMixin(admin.ModelAdmin[Candidate]):
         consultations = dashboard_consultations_today(now=now, advisor=advisor)
         overdue = dashboard_overdue_followups(now=now, advisor=advisor)
         leads = dashboard_new_leads(now=now, advisor=advisor)
+        # Receivables are the managers' (they get the overdue follow-ups): one query, for them.
+        invoices = (
+            list(invoices_overdue(today=timezone.localdate(now))[: DASHBOARD_ROWS + 1]) if manager else []
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": gettext_lazy("Dashboard"),
@@ -103,6 +108,10 @@ class DashboardMixin(admin.ModelAdmin[Candidate]):
             ],
             "new_leads_more": len(leads) > DASHBOARD_ROWS,
             "funnel": _funnel_chart(advisor),
+            "show_invoices": manager,
+            "overdue_invoices": invoices[:DASHBOARD_ROWS],
+            "overdue_invoices_more": len(invoices) > DASHBOARD_ROWS,
+            "today": timezone.localdate(now),
             "rows_shown": DASHBOARD_ROWS,
         }
         request.current_app = self.admin_site.name

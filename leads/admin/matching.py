@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import staff_user
 from leads.models import Application, Candidate, EmployerReveal
+from leads.placements.errors import ApplicationError
 from leads.placements.matching import candidates_for_posting
 from leads.placements.services import (
-    ApplicationError,
     application_create,
     employer_reveal,
 )

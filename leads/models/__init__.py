@@ -11,6 +11,7 @@ from leads.models.candidates import (
     validate_prefecture_codes,
     validate_strengths,
 )
+from leads.models.invoices import Invoice, InvoiceCounter
 from leads.models.leads import LEAD_SIGN_UP_FIELDS, Lead
 from leads.models.partners import ApiKey, Partner
 from leads.models.privacy import AuditEntry, ErasureRecord
@@ -33,6 +34,8 @@ __all__ = [
     "ErasureRecord",
     "FollowUpTask",
     "InterviewRound",
+    "Invoice",
+    "InvoiceCounter",
     "Language",
     "Lead",
     "Partner",

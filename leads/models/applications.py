@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TimestampedModel
 from leads.models.candidates import Candidate
-from roles.models import JobPosting
+from roles.models import EmployerFeeTerms, JobPosting
 
 
 class Application(TimestampedModel):
@@ -79,6 +79,8 @@ class ApplicationEvent(models.Model):
         PLACED = "placed", _("Placement recorded")
         LEFT_EARLY = "left_early", _("Leaving recorded")
         MERGED = "merged", _("Moved from a merged duplicate")
+        OWN_REQUEST = "own_request", _("Two-year rule: the person's own request recorded")
+        SIX_MONTH_CHECK = "six_month_check", _("Six-month follow-up recorded")
 
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="events", verbose_name=_("application")
@@ -166,8 +168,27 @@ class Placement(TimestampedModel):
     guarantee_until = models.DateField(
         _("guarantee period ends"), help_text=_("A hire leaving before this day may entitle a refund.")
     )
+    fee_terms = models.ForeignKey(
+        EmployerFeeTerms,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="placements",
+        verbose_name=_("fee terms applied"),
+        help_text=_("The employer's terms in force on the start date; empty when the employer had none."),
+    )
     left_on = models.DateField(_("left on"), null=True, blank=True)
-    refund_jpy = models.PositiveIntegerField(_("refund (JPY)"), null=True, blank=True)
+    refund_jpy = models.PositiveIntegerField(
+        _("refund (JPY)"),
+        null=True,
+        blank=True,
+        help_text=_("Computed from the refund bands in force at the start (before tax)."),
+    )
+    # The six-month follow-up (職業安定法: the yearly disclosure counts hires into indefinite
+    # employment and those of them who left within six months).
+    six_month_checked_on = models.DateField(_("six-month follow-up recorded on"), null=True, blank=True)
+    six_month_still_employed = models.BooleanField(_("still employed at six months"), null=True, blank=True)
+    six_month_indefinite = models.BooleanField(_("on an indefinite contract"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("placement")

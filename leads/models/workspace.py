@@ -130,6 +130,8 @@ class FollowUpTask(models.Model):
         NO_SHOW = "no_show", _("No-show")
         QUIET_CANDIDATE = "quiet_candidate", _("Quiet candidate")
         MERGE = "merge", _("Duplicate merged")
+        PLACEMENT_CHECK = "placement_check", _("Six-month placement follow-up")
+        INVOICE_OVERDUE = "invoice_overdue", _("Invoice overdue")
 
     candidate = models.ForeignKey(
         Candidate, on_delete=models.CASCADE, related_name="followup_tasks", verbose_name=_("candidate")

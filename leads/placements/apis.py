@@ -19,8 +19,10 @@ from accounts.models import User
 from core.apis import conflict, get_or_400, valid_input
 from core.exceptions import Conflict
 from core.openapi import client_error_response
+from leads.audit import Channel
 from leads.models import Application, Candidate, Placement
-from leads.placements.fees import placement_record_leaving
+from leads.placements.errors import ApplicationError
+from leads.placements.fees import LeavingError, placement_record_leaving
 from leads.placements.selectors import application_detail_list, application_list, employer_reveal_list
 from leads.placements.serializers import (
     ApplicationCreateInputSerializer,
@@ -37,7 +39,6 @@ from leads.placements.serializers import (
     PlacementOutputSerializer,
 )
 from leads.placements.services import (
-    ApplicationError,
     application_accept,
     application_create,
     application_transition,
@@ -54,7 +55,7 @@ def _conflict(error: ApplicationError) -> Conflict:
 
 RULE_CONFLICT = client_error_response(
     description="The application rules refuse the change in the application's current state.",
-    codes=["transition", "placement_required", "duplicate", "posting"],
+    codes=["transition", "placement_required", "duplicate", "posting", "two_year_rule", "already_left"],
 )
 
 
@@ -109,7 +110,12 @@ class ApplicationCollectionApi(generics.ListAPIView[Application]):
         posting = get_or_400(JobPosting.objects.all(), data["posting"], "posting")
         try:
             application = application_create(
-                candidate=candidate, posting=posting, by=_advisor(request), note=data["note"]
+                candidate=candidate,
+                posting=posting,
+                by=_advisor(request),
+                note=data["note"],
+                own_request_reason=data["own_request_reason"],
+                channel=Channel.API,
             )
         except ApplicationError as error:
             raise _conflict(error) from error
@@ -212,19 +218,22 @@ class PlacementLeavingApi(APIView):
         operation_id="applications_placement_leaving",
         tags=["applications"],
         request=PlacementLeavingInputSerializer,
-        responses={200: PlacementOutputSerializer},
+        responses={200: PlacementOutputSerializer, 409: RULE_CONFLICT},
     )
     def post(self, request: Request, pk: int) -> Response:
-        """The hire left: record the day and any refund under the guarantee."""
+        """The hire left: record the day; the refund is computed from the employer's refund
+        bands in force at the start, and its credit note issued."""
         data = valid_input(PlacementLeavingInputSerializer, request)
         placement = get_object_or_404(Placement.objects.only("pk"), application_id=pk)
-        placement = placement_record_leaving(
-            placement_id=placement.pk,
-            left_on=data["left_on"],
-            refund_jpy=data["refund_jpy"],
-            by=_advisor(request),
-            note=data["note"],
-        )
+        try:
+            placement = placement_record_leaving(
+                placement_id=placement.pk,
+                left_on=data["left_on"],
+                by=_advisor(request),
+                note=data["note"],
+            )
+        except LeavingError as error:
+            raise conflict(code=error.code or "conflict", message=error.messages[0]) from error
         return Response(PlacementOutputSerializer(placement).data)
 
 

@@ -1,14 +1,20 @@
 """A placement's money and its guarantee: the default fee (a rate of the annual salary),
-early leaving (within EARLY_LEAVING_MONTHS of the start) and the refund recorded with it."""
+early leaving (within EARLY_LEAVING_MONTHS of the start) and the refund it gives: computed
+from the refund bands in force at the start (leads.invoices.terms), never typed, and
+issued as a credit note referencing the invoice."""
 
 import calendar
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from leads.invoices.services import credit_note_issue
+from leads.invoices.terms import refund_for, terms_in_force, terms_of
 from leads.models import ApplicationEvent, Placement
 from leads.placements.events import application_event_record
 
@@ -40,17 +46,44 @@ def left_early(*, placement: Placement) -> bool:
     return placement.left_on < add_months(placement.start_date, EARLY_LEAVING_MONTHS)
 
 
+class LeavingError(ValidationError):
+    """A leaving the rules do not allow."""
+
+
 @transaction.atomic
 def placement_record_leaving(
-    *, placement_id: int, left_on: date, by: User | None, refund_jpy: int | None = None, note: str = ""
+    *, placement_id: int, left_on: date, by: User | None, note: str = ""
 ) -> Placement:
-    """The hire left: record the day and, if the guarantee applies, the refund."""
+    """The hire left on `left_on`: record the day and the refund the bands in force at the
+    start give (0 outside them), and issue the credit note for it. Recorded once: the same
+    day again changes nothing; another day is refused (the credit note is issued)."""
     placement = (
-        Placement.objects.select_for_update(of=("self",)).select_related("application").get(pk=placement_id)
+        Placement.objects.select_for_update(of=("self",))
+        .select_related("application__posting__employer", "fee_terms")
+        .get(pk=placement_id)
     )
-    placement.left_on, placement.refund_jpy = left_on, refund_jpy
-    placement.full_clean(exclude=["application"])
+    if placement.left_on is not None:
+        if placement.left_on == left_on:
+            return placement
+        raise LeavingError(
+            _("The leaving is already recorded (%(day)s); a correction needs a manager.")
+            % {"day": placement.left_on.isoformat()},
+            code="already_left",
+        )
+    terms = (
+        terms_of(placement.fee_terms)
+        if placement.fee_terms is not None
+        else terms_in_force(employer=placement.application.posting.employer, on=placement.start_date)
+    )
+    placement.left_on = left_on
+    placement.refund_jpy = (
+        refund_for(terms=terms, fee_jpy=placement.fee_jpy, start_date=placement.start_date, left_on=left_on)
+        if left_on >= placement.start_date
+        else None
+    )
+    placement.full_clean(exclude=["application", "fee_terms"])
     placement.save(update_fields=["left_on", "refund_jpy", "updated_at"])
+    credit_note = credit_note_issue(placement=placement, refund_jpy=placement.refund_jpy or 0, by=by)
     application_event_record(
         application=placement.application,
         kind=ApplicationEvent.Kind.LEFT_EARLY,
@@ -59,7 +92,8 @@ def placement_record_leaving(
         note=note,
         data={
             "left_on": left_on.isoformat(),
-            "refund_jpy": refund_jpy,
+            "refund_jpy": placement.refund_jpy,
+            "credit_note": credit_note.number if credit_note is not None else None,
             "within_6_months": left_early(placement=placement),
         },
     )

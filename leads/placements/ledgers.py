@@ -12,7 +12,7 @@ What decides whether a row belongs to a range:
 - 求人管理簿: the posting was received (`JobPosting.created_at`) on one of the days; one row per
   referred candidate, or one with empty referral columns.
 - 手数料管理簿: the placement was made (`Placement.placed_on`, the day the offer was accepted) on
-  one of the days.
+  one of the days; each row names the placement's invoice and credit note (返還インボイス), if any.
 An erased person (APPI deletion) keeps their rows with the anonymised values erasure left.
 """
 
@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 
 from core.business_time import BUSINESS_TZ as JST
 from core.prefectures import PREFECTURES
-from leads.models import Application, Candidate, Placement
+from leads.models import Application, Candidate, Invoice, Placement
 from roles.models import JobPosting, Role
 
 PREFECTURE_NAMES = {code: name for code, name, _label in PREFECTURES}
@@ -125,6 +125,8 @@ HEADERS: dict[Ledger, tuple[str, ...]] = {
         "離職日",
         "返戻金（円）",
         "差引手数料（円）",
+        "請求書番号",
+        "返還インボイス番号",
     ),
 }
 
@@ -261,12 +263,14 @@ def _fee_rows(date_from: date, date_to: date) -> list[list[str]]:
     placements = (
         Placement.objects.filter(placed_on__gte=date_from, placed_on__lte=date_to)
         .select_related("application__candidate", "application__posting__employer")
+        .prefetch_related("invoices")
         .order_by("placed_on", "pk")
     )
     rows = []
     for placement in placements:
         application = placement.application
         refund = placement.refund_jpy or 0
+        numbers = {invoice.kind: invoice.number for invoice in placement.invoices.all()}
         rows.append(
             [
                 placement.placed_on.isoformat(),
@@ -281,6 +285,8 @@ def _fee_rows(date_from: date, date_to: date) -> list[list[str]]:
                 placement.left_on.isoformat() if placement.left_on else "",
                 str(placement.refund_jpy) if placement.refund_jpy is not None else "",
                 str(placement.fee_jpy - refund),
+                numbers.get(Invoice.Kind.INVOICE, ""),
+                numbers.get(Invoice.Kind.CREDIT_NOTE, ""),
             ]
         )
     return rows

@@ -7,11 +7,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from leads.models import Application, ApplicationEvent, Candidate, EmployerReveal
+from leads.placements.errors import ApplicationError
 from leads.placements.events import application_event_record
 from leads.placements.services import (
     ACTIVE,
     TRANSITIONS,
-    ApplicationError,
     Stage,
     _candidate_follow,
     _transition,

@@ -150,6 +150,16 @@ class ApplicationCreateInputSerializer(serializers.Serializer[Any]):
     candidate = serializers.UUIDField()
     posting = serializers.IntegerField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    own_request_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text=(
+            "Two-year rule: a person placed less than two years ago goes to another employer only "
+            "when a manager records here that the person asked for it (kept and audited)."
+        ),
+    )
 
 
 class ApplicationTransitionInputSerializer(serializers.Serializer[Any]):
@@ -192,7 +202,6 @@ class PlacementInputSerializer(serializers.Serializer[Any]):
 
 class PlacementLeavingInputSerializer(serializers.Serializer[Any]):
     left_on = serializers.DateField()
-    refund_jpy = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 

@@ -17,7 +17,6 @@ moves or closes the candidate.
 
 from datetime import date, datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -25,9 +24,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from leads.candidates.pipeline import candidate_advance_to
+from leads.invoices.services import invoices_issue
+from leads.invoices.terms import fee_for, terms_in_force
+from leads.invoices.terms import guarantee_until as bands_guarantee_until
 from leads.models import Application, ApplicationEvent, Candidate, EmployerReveal, InterviewRound, Placement
+from leads.placements.errors import ApplicationError
 from leads.placements.events import application_event_record
-from leads.placements.fees import DEFAULT_GUARANTEE_DAYS, placement_default_fee
+from leads.placements.fees import DEFAULT_GUARANTEE_DAYS
+from leads.placements.followups import six_month_check_enqueue
+from leads.placements.two_year_rule import two_year_rule_check
 from roles.models import JobPosting
 
 Stage = Application.Stage
@@ -66,10 +71,6 @@ CANDIDATE_STAGE: dict[str, str] = {
 }
 
 
-class ApplicationError(ValidationError):
-    """A change the application rules do not allow."""
-
-
 def application_locked(application_id: int) -> Application:
     # Locks the application's row only, not the posting's: other applications for the same
     # posting move on in parallel.
@@ -96,12 +97,24 @@ def posting_check_open(*, posting: JobPosting) -> None:
 
 @transaction.atomic
 def application_create(
-    *, candidate: Candidate, posting: JobPosting, by: User | None, note: str = ""
+    *,
+    candidate: Candidate,
+    posting: JobPosting,
+    by: User | None,
+    note: str = "",
+    own_request_reason: str = "",
+    channel: str = "admin",
 ) -> Application:
     """Recommend the candidate for an open posting. A second application for the same
     candidate and posting is refused (code `duplicate`), also under concurrency: the
-    database's unique constraint decides."""
+    database's unique constraint decides. The two-year rule applies
+    (leads.placements.two_year_rule): a person placed in the last two years goes to another
+    employer only with a manager's `own_request_reason`, recorded and audited (`channel`:
+    where the manager recorded it, for the audit log)."""
     posting_check_open(posting=posting)
+    own_request = two_year_rule_check(
+        candidate=candidate, posting=posting, by=by, own_request_reason=own_request_reason
+    )
     now = timezone.now()
     application = Application(
         candidate=candidate,
@@ -126,6 +139,8 @@ def application_create(
         to_stage=Stage.RECOMMENDED,
         note=note,
     )
+    if own_request is not None:
+        own_request.record(application=application, at=now, channel=channel)
     _candidate_follow(application=application, by=by)
     return application
 
@@ -181,29 +196,37 @@ def application_accept(
     note: str = "",
 ) -> Placement:
     """The candidate accepted the offer: the application becomes `accepted`, the placement
-    is recorded (fee from the employer's rate unless given, employment type from the
-    posting) and the candidate is `placed`, all in one transaction."""
+    is recorded and the candidate is `placed`, all in one transaction. The employer's fee
+    terms in force on the start date apply (leads.invoices.terms): the fee (unless given),
+    the guarantee (the last refund band's day unless given). A start today or in the past
+    is invoiced at once (later starts by the daily task on the day); the six-month
+    follow-up is scheduled."""
     application = application_locked(application_id)
     now = timezone.now()
-    employer = application.posting.employer
+    terms = terms_in_force(employer=application.posting.employer, on=start_date)
     placed_on = placed_on or timezone.localdate(now)
+    guarantee_until = (
+        guarantee_until
+        or bands_guarantee_until(terms=terms, start_date=start_date)
+        or start_date + timedelta(days=DEFAULT_GUARANTEE_DAYS)
+    )
     placement = Placement(
         application=application,
         placed_on=placed_on,
         start_date=start_date,
         annual_salary_jpy=annual_salary_jpy,
-        fee_rate_percent=employer.fee_rate_percent,
-        fee_jpy=fee_jpy
-        if fee_jpy is not None
-        else placement_default_fee(
-            annual_salary_jpy=annual_salary_jpy, fee_rate_percent=employer.fee_rate_percent
-        ),
+        fee_rate_percent=terms.rate_percent,
+        fee_jpy=fee_jpy if fee_jpy is not None else fee_for(terms=terms, annual_salary_jpy=annual_salary_jpy),
+        fee_terms=terms.version,
         employment_type=application.posting.employment_type,
-        guarantee_until=guarantee_until or start_date + timedelta(days=DEFAULT_GUARANTEE_DAYS),
+        guarantee_until=guarantee_until,
     )
     placement.full_clean(exclude=["application"])  # check constraints, with messages for people
     _transition(application, to=Stage.ACCEPTED, by=by, note=note, now=now)
     placement.save(force_insert=True)
+    six_month_check_enqueue(placement=placement)
+    if start_date <= timezone.localdate(now):
+        invoices_issue(placement_ids=[placement.pk], by=by)
     application_event_record(
         application=application,
         kind=ApplicationEvent.Kind.PLACED,

@@ -34,14 +34,24 @@ def fiscal_year_range(fiscal_year: int) -> tuple[date, date]:
 
 def yearly_figures(*, fiscal_year: int) -> YearlyFigures:
     """Hires who started work in the fiscal year; of them, those into permanent employment
-    (正社員, 無期雇用); of those, who left within six months of starting (a figure that can
-    still grow for people who started less than six months ago); fees and refunds of those
-    placements. Two queries."""
+    (無期雇用: the six-month follow-up's answer, else 正社員 at the offer); of those, who left
+    within six months of starting: a leaving recorded, or the follow-up's "no longer
+    employed" (a figure that can still grow for people who started less than six months
+    ago); fees and refunds of those placements. Two queries."""
     first, last = fiscal_year_range(fiscal_year)
-    permanent = Q(employment_type=JobPosting.EmploymentType.FULL_TIME)
+    # The six-month follow-up's answer, once recorded, says whether the contract is
+    # indefinite; until then the employment type at the offer does.
+    permanent = Q(six_month_indefinite=True) | Q(
+        six_month_indefinite__isnull=True, employment_type=JobPosting.EmploymentType.FULL_TIME
+    )
     placements = Placement.objects.filter(start_date__gte=first, start_date__lte=last)
-    leavers = placements.filter(permanent, left_on__isnull=False).only("start_date", "left_on")
-    early = [placement for placement in leavers if left_early(placement=placement)]
+    leavers = (
+        placements.filter(permanent)
+        .filter(Q(left_on__isnull=False) | Q(six_month_still_employed=False))
+        .only("start_date", "left_on", "six_month_still_employed")
+    )
+    # Left within six months: a leaving recorded in them, or the follow-up found them gone.
+    early = [p for p in leavers if left_early(placement=p) or p.six_month_still_employed is False]
     totals = placements.aggregate(
         count=Count("pk"),
         permanent=Count("pk", filter=permanent),

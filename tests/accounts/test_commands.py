@@ -81,8 +81,12 @@ def test_seed_demo_adds_nothing_the_second_time():
     assert counts[0] >= 2
     assert counts[1] == counts[0] * 5
     assert (User.objects.count(), WeeklyAvailability.objects.count()) == counts
-    created = "advisors: {}, employers: {}, postings: {}, candidates: {}, bookings: {}, applications: {}"
-    assert first.strip() == "seed_demo: " + created.format(*(f"{n} created" for n in (3, 3, 8, 5, 4, 4)))
-    assert second.strip() == "seed_demo: " + created.format(*["0 created"] * 6)
-    assert Candidate.objects.count() == 5
-    assert Lead.objects.count() == 5
+    created = (
+        "advisors: {}, employers: {}, postings: {}, fee terms: {}, candidates: {}, bookings: {}, "
+        "applications: {}, invoices and credit notes: {}"
+    )
+    seeded = (3, 3, 8, 3, 6, 4, 5, 3)  # two placements invoiced, one credit note
+    assert first.strip() == "seed_demo: " + created.format(*(f"{n} created" for n in seeded))
+    assert second.strip() == "seed_demo: " + created.format(*["0 created"] * 8)
+    assert Candidate.objects.count() == 6
+    assert Lead.objects.count() == 6

@@ -17,6 +17,8 @@ PRODUCTION = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "REDIS_URL": "redis://127.0.0.1:6379/1",
     "SITE_URL": "https://urakata.example",
+    "INVOICE_ISSUER_NAME": "株式会社ウラカタキャリア",
+    "INVOICE_REGISTRATION_NUMBER": "T9876543210987",
 }
 
 
@@ -24,7 +26,8 @@ def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION and not k.startswith(("CONSULTATION_", "CANDIDATE_", "LEAD_", "REMINDER_"))
+        if k not in PRODUCTION
+        and not k.startswith(("CONSULTATION_", "CANDIDATE_", "LEAD_", "REMINDER_", "INVOICE_"))
     }
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
@@ -44,7 +47,9 @@ def test_it_starts_with_complete_production_settings():
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "INVOICE_REGISTRATION_NUMBER"]
+)
 def test_it_refuses_production_without_a_required_variable(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
 
@@ -74,6 +79,10 @@ def test_it_refuses_debug_in_production():
         ("CANDIDATE_QUIET_HOURS", "21-8"),
         ("REMINDER_SWEEP_SECONDS", "0"),
         ("REMINDER_LEASE_SECONDS", "five"),
+        ("INVOICE_REGISTRATION_NUMBER", "1234567890123"),  # no T
+        ("INVOICE_REGISTRATION_NUMBER", "T123456789012"),  # 12 digits
+        ("INVOICE_TAX_ROUNDING", "nearest"),
+        ("INVOICE_ISSUER_NAME", "  "),
     ],
 )
 def test_it_stops_on_a_malformed_knob_naming_it(name, value):

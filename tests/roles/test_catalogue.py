@@ -141,6 +141,7 @@ def test_it_lets_advisors_read_the_catalogue_and_keep_postings():
         "view_jobposting",
         "add_jobposting",
         "change_jobposting",
+        "view_employerfeeterms",
     }
 
 
@@ -149,4 +150,4 @@ def test_it_gives_managers_every_roles_permission():
         f"{action}_{model}"
         for model in ("role", "certification", "employer", "jobposting")
         for action in ("view", "add", "change", "delete")
-    }
+    } | {"view_employerfeeterms", "add_employerfeeterms"}  # fee terms: new versions, never edits

@@ -1,8 +1,8 @@
 import pytest
 
 from demo.services import SeedReport
-from roles.demo import demo_employers_seed
-from roles.models import Employer, JobPosting
+from roles.demo import DEMO_BANDS, demo_employers_seed
+from roles.models import Employer, EmployerFeeTerms, JobPosting
 from roles.selectors import role_list
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,8 @@ def test_it_seeds_employers_and_postings():
 
     demo_employers_seed(report=report)
 
-    assert report.created == {"employers": 3, "postings": 8}
+    assert report.created == {"employers": 3, "postings": 8, "fee terms": 3}
+    assert list(EmployerFeeTerms.objects.values_list("refund_bands", flat=True)) == [DEMO_BANDS] * 3
     assert Employer.objects.count() == 3
     assert JobPosting.objects.filter(status=JobPosting.Status.OPEN).count() == 7
     assert JobPosting.objects.filter(inexperienced_welcome=True).count() == 5
@@ -36,7 +37,7 @@ def test_it_adds_nothing_the_second_time():
 
     demo_employers_seed(report=report)
 
-    assert report.created == {"employers": 0, "postings": 0}
+    assert report.created == {"employers": 0, "postings": 0, "fee terms": 0}
     assert (Employer.objects.count(), JobPosting.objects.count()) == before == (3, 8)
 
 
@@ -47,7 +48,7 @@ def test_it_recreates_only_what_is_missing():
 
     demo_employers_seed(report=report)
 
-    assert report.created == {"employers": 0, "postings": 1}
+    assert report.created == {"employers": 0, "postings": 1, "fee terms": 0}
 
 
 def test_it_gives_the_catalogue_realistic_shares():

@@ -22,19 +22,19 @@ from leads.models import (
     Placement,
     TimelineEvent,
 )
+from leads.placements.errors import ApplicationError
 from leads.placements.fees import add_months, left_early, placement_default_fee, placement_record_leaving
 from leads.placements.merge import applications_merge
 from leads.placements.selectors import application_events_for_candidate, application_stage_counts
 from leads.placements.services import (
     TRANSITIONS,
-    ApplicationError,
     application_accept,
     application_create,
     application_transition,
     employer_reveal,
     interview_round_schedule,
 )
-from roles.models import JobPosting
+from roles.models import EmployerFeeTerms, JobPosting
 from tests.clock import clock_at
 from tests.leads.conftest import lead_body
 from tests.roles.factories import EmployerFactory, JobPostingFactory
@@ -445,34 +445,40 @@ def test_add_months_keeps_to_the_last_day_of_a_short_month():
     assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
 
 
-def test_a_refund_is_recorded_with_the_leaving(candidate, posting, advisor):
+def test_the_refund_is_computed_and_recorded_with_the_leaving(candidate, posting, advisor):
+    EmployerFeeTerms.objects.create(
+        employer=posting.employer,
+        effective_from=date(2026, 1, 1),
+        rate_percent=Decimal("35.00"),
+        refund_bands=[{"within_days": 90, "percent": 50}],
+    )
     application = _at(application_create(candidate=candidate, posting=posting, by=advisor), S.OFFER)
     placement = application_accept(
         application_id=application.pk, by=advisor, start_date=date(2027, 1, 4), annual_salary_jpy=3_600_000
     )
 
-    placement_record_leaving(
-        placement_id=placement.pk, left_on=date(2027, 2, 10), refund_jpy=630_000, by=advisor
-    )
+    with time_machine.travel("2027-02-12T10:00:00+09:00", tick=False):
+        placement_record_leaving(placement_id=placement.pk, left_on=date(2027, 2, 10), by=advisor)
 
     placement.refresh_from_db()
     assert (placement.left_on, placement.refund_jpy) == (date(2027, 2, 10), 630_000)
     event = ApplicationEvent.objects.get(kind=ApplicationEvent.Kind.LEFT_EARLY)
-    assert event.data == {"left_on": "2027-02-10", "refund_jpy": 630_000, "within_6_months": True}
+    assert event.data == {
+        "left_on": "2027-02-10",
+        "refund_jpy": 630_000,
+        "credit_note": "CN-2027-000001",
+        "within_6_months": True,
+    }
 
 
-@pytest.mark.parametrize(
-    ("left_on", "refund"),
-    [(date(2027, 1, 3), None), (date(2027, 2, 1), 2_000_000)],  # before the start; more than the fee
-)
-def test_an_impossible_leaving_is_refused(candidate, posting, advisor, left_on, refund):
+def test_an_impossible_leaving_is_refused(candidate, posting, advisor):
     application = _at(application_create(candidate=candidate, posting=posting, by=advisor), S.OFFER)
     placement = application_accept(
         application_id=application.pk, by=advisor, start_date=date(2027, 1, 4), annual_salary_jpy=3_600_000
     )
 
-    with pytest.raises(ValidationError):
-        placement_record_leaving(placement_id=placement.pk, left_on=left_on, refund_jpy=refund, by=advisor)
+    with pytest.raises(ValidationError):  # before the start
+        placement_record_leaving(placement_id=placement.pk, left_on=date(2027, 1, 3), by=advisor)
 
     placement.refresh_from_db()
     assert (placement.left_on, placement.refund_jpy) == (None, None)

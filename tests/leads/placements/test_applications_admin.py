@@ -3,6 +3,7 @@ moves through the service), the application's steps, placements, and the posting
 "matching candidates" page from which an advisor recommends or reveals the employer."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
@@ -12,7 +13,7 @@ from accounts.models import Groups, User
 from accounts.services import staff_user_create
 from leads.models import Application, ApplicationEvent, Candidate, EmployerReveal, InterviewRound, Placement
 from leads.placements.services import application_accept, application_create
-from roles.models import JobPosting, Role
+from roles.models import EmployerFeeTerms, JobPosting, Role
 from tests.clock import clock_at
 from tests.leads.conftest import lead_body
 from tests.roles.factories import EmployerFactory, JobPostingFactory
@@ -178,12 +179,26 @@ def test_a_refused_placement_shows_the_rule_on_the_form(browser, advisor, candid
 def test_the_leaving_is_recorded_on_the_placement_page(browser, advisor, candidate):
     application = application_create(candidate=candidate, posting=JobPostingFactory.create(), by=advisor)
     Application.objects.filter(pk=application.pk).update(stage=S.OFFER)
+    EmployerFeeTerms.objects.create(
+        employer=application.posting.employer,
+        effective_from=date(2026, 1, 1),
+        rate_percent=Decimal("30.00"),
+        refund_bands=[{"within_days": 90, "percent": 50}],
+    )
     placement = application_accept(
         application_id=application.pk, by=advisor, start_date=date(2027, 1, 4), annual_salary_jpy=3_600_000
     )
 
+    # A refund typed in the form is not taken: it is computed from the bands.
     response = browser.post(
-        f"/admin/leads/placement/{placement.pk}/change/", {"left_on": "2027-02-10", "refund_jpy": "540000"}
+        f"/admin/leads/placement/{placement.pk}/change/",
+        {
+            "left_on": "2027-02-10",
+            "refund_jpy": "1",
+            # the read-only invoices inline's management form, as the page sends it
+            "invoices-TOTAL_FORMS": "0",
+            "invoices-INITIAL_FORMS": "0",
+        },
     )
 
     assert response.status_code == 302

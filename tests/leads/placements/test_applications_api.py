@@ -4,6 +4,7 @@ under concurrency), moving, interview rounds, placements, and the contract's err
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from accounts.models import Groups, User
 from accounts.services import staff_user_create
 from leads.models import Application, ApplicationEvent, Candidate, Placement
 from leads.placements.services import application_create
+from roles.models import EmployerFeeTerms
 from tests.clock import clock_at
 from tests.conftest import RACES
 from tests.leads.conftest import lead_body
@@ -243,6 +245,12 @@ def test_an_advisor_schedules_interview_rounds(advisor_client, advisor, candidat
 
 
 def test_an_advisor_records_the_placement_and_a_leaving(advisor_client, advisor, candidate, posting):
+    EmployerFeeTerms.objects.create(
+        employer=posting.employer,
+        effective_from=date(2026, 1, 1),
+        rate_percent=Decimal("30.00"),
+        refund_bands=[{"within_days": 30, "percent": 80}, {"within_days": 90, "percent": 50}],
+    )
     application = application_create(candidate=candidate, posting=posting, by=advisor)
     Application.objects.filter(pk=application.pk).update(stage=S.OFFER)
 
@@ -254,7 +262,7 @@ def test_an_advisor_records_the_placement_and_a_leaving(advisor_client, advisor,
     left = _post(
         advisor_client,
         f"/api/v1/applications/{application.pk}/placement/leaving/",
-        {"left_on": "2027-02-10", "refund_jpy": 540_000},
+        {"left_on": "2027-02-10"},  # day 38: the 90-day band, 50% of the fee
     )
 
     assert placed.status_code == 201
@@ -267,7 +275,7 @@ def test_an_advisor_records_the_placement_and_a_leaving(advisor_client, advisor,
         "fee_jpy": 1_080_000,
         "employment_type": "full_time",
         "is_permanent": True,
-        "guarantee_until": "2027-04-04",
+        "guarantee_until": "2027-04-03",  # day 90 of the last band
         "left_on": None,
         "refund_jpy": None,
         "left_within_6_months": False,

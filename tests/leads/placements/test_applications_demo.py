@@ -3,7 +3,7 @@
 import pytest
 
 from demo.services import SeedReport, demo_advisors_ensure, demo_candidates_ensure
-from leads.models import Application, Candidate, InterviewRound, Placement
+from leads.models import Application, Candidate, InterviewRound, Invoice, Placement
 from leads.placements.demo import demo_applications_seed
 from roles.demo import demo_employers_seed
 
@@ -26,11 +26,19 @@ def test_it_gives_the_demo_candidates_applications_at_every_stage_once():
         "ren.ito@demo.urakata.example": "interview",
         "yui.watanabe@demo.urakata.example": "offer",
         "sakura.nakamura@demo.urakata.example": "accepted",
+        "daiki.kobayashi@demo.urakata.example": "accepted",
     }
     # 山本 wants general affairs, whose demo posting is paused: no application.
-    assert (report.created["applications"], again.created["applications"]) == (4, 0)
-    assert InterviewRound.objects.count() == 3  # one each for interview, offer and accepted
-    placement = Placement.objects.get()
+    assert (report.created["applications"], again.created["applications"]) == (5, 0)
+    assert InterviewRound.objects.count() == 4  # one each for interview, offer and the two accepted
+    placement = Placement.objects.get(application__candidate__email="sakura.nakamura@demo.urakata.example")
     assert placement.fee_jpy > 0
     placed = Candidate.objects.get(email="sakura.nakamura@demo.urakata.example")
     assert (placed.stage, placed.partner_status) == ("placed", "placed")
+    # Both placements started last month: invoiced; the one who left on day 20 has a credit note.
+    assert (report.created["invoices and credit notes"], again.created["invoices and credit notes"]) == (3, 0)
+    leaver = Placement.objects.get(application__candidate__email="daiki.kobayashi@demo.urakata.example")
+    invoice = Invoice.objects.get(placement=leaver, kind="invoice")
+    credit_note = Invoice.objects.get(placement=leaver, kind="credit_note")
+    assert (leaver.refund_jpy, credit_note.credited_invoice) == (leaver.fee_jpy * 80 // 100, invoice)
+    assert Invoice.objects.filter(placement=placement, kind="invoice").count() == 1

@@ -15,7 +15,7 @@ from leads.placements.fees import placement_record_leaving
 from leads.placements.ledgers import Ledger, ledger_rows
 from leads.placements.services import application_accept, application_create, application_transition
 from leads.placements.yearly_report import fiscal_year_range, yearly_figures
-from roles.models import JobPosting, Role
+from roles.models import EmployerFeeTerms, JobPosting, Role
 from tests.leads.conftest import lead_body
 from tests.roles.factories import EmployerFactory, JobPostingFactory
 
@@ -55,6 +55,12 @@ def data(make_partner, advisor):
     with at("2026-04-01T00:10:00"):
         employer = EmployerFactory.create(
             name="株式会社テスト商事", prefecture="13", fee_rate_percent=Decimal("30")
+        )
+        EmployerFeeTerms.objects.create(
+            employer=employer,
+            effective_from=date(2026, 4, 1),
+            rate_percent=Decimal("30"),
+            refund_bands=[{"within_days": 30, "percent": 80}, {"within_days": 180, "percent": 50}],
         )
         posting = JobPostingFactory.create(
             employer=employer,
@@ -96,9 +102,7 @@ def data(make_partner, advisor):
             annual_salary_jpy=3_600_000,
         )
     with at("2026-09-30T12:00:00"):
-        placement_record_leaving(
-            placement_id=placement.pk, left_on=date(2026, 9, 30), by=advisor, refund_jpy=540_000
-        )
+        placement_record_leaving(placement_id=placement.pk, left_on=date(2026, 9, 30), by=advisor)
     return {"early": early, "taro": taro, "hanako": hanako, "posting": posting, "placement": placement}
 
 
@@ -140,9 +144,9 @@ def test_it_writes_the_fees_ledger(client, manager, data):
 
     assert response.content.decode("utf-8") == (
         "\ufeff成立日,求人者の名称,求職者番号,求職者の氏名,就職日,雇用形態,年収（円）,手数料率（%）,手数料（円）,"
-        "離職日,返戻金（円）,差引手数料（円）\r\n"
+        "離職日,返戻金（円）,差引手数料（円）,請求書番号,返還インボイス番号\r\n"
         f"2026-05-20,株式会社テスト商事,{data['taro'].pk},山田 太郎,2026-06-01,正社員,3600000,30.00,1080000,"
-        "2026-09-30,540000,540000\r\n"
+        "2026-09-30,540000,540000,INV-2026-000001,CN-2026-000001\r\n"
     )
 
 

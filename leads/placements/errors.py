@@ -1,0 +1,5 @@
+from django.core.exceptions import ValidationError
+
+
+class ApplicationError(ValidationError):
+    """A change the application rules do not allow."""
