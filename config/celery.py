@@ -52,6 +52,9 @@ def _prepare_embedded_broker(sender: Celery, **kwargs: object) -> None:
             Path(folder).mkdir(parents=True, exist_ok=True)
 
 
+SWEEP_EXPIRES_FLOOR = 15.0  # seconds
+
+
 def _beat_schedule() -> dict[str, dict[str, object]]:
     from django.conf import settings
 
@@ -65,8 +68,11 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         "outbox-sweep": {
             "task": "core.tasks.outbox_sweep_task",
             "schedule": float(settings.REMINDER_SWEEP_SECONDS),
-            # Sweeps that could not start in time are dropped: the next one covers them.
-            "options": {"expires": float(settings.REMINDER_SWEEP_SECONDS)},
+            # Sweeps that could not start in time are dropped: the next one covers them. Not
+            # before SWEEP_EXPIRES_FLOOR, though: with a short period on a busy machine a
+            # worker can take longer than the period to receive one, and then every sweep
+            # would expire on arrival. A few extra queued sweeps are harmless (SKIP LOCKED).
+            "options": {"expires": max(float(settings.REMINDER_SWEEP_SECONDS), SWEEP_EXPIRES_FLOOR)},
         },
         "idempotency-purge": {
             "task": "core.tasks.idempotency_purge_task",

@@ -15,7 +15,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db.models import Count
 
-from config.celery import MAX_TASK_DELAY_SECONDS, app
+from config.celery import MAX_TASK_DELAY_SECONDS, SWEEP_EXPIRES_FLOOR, _beat_schedule, app
 from core import tasks as core_tasks
 from core.models import OutboxMessage
 from core.outbox import OutboxItem, Outcome, outbox_enqueue, outbox_handler
@@ -56,6 +56,14 @@ def test_beat_schedules_no_delayed_task_and_expires_each_one():
         assert "countdown" not in options, name
         assert "eta" not in options, name
         assert "expires" in options, name
+
+
+@pytest.mark.parametrize(("period", "expires"), [(60, 60.0), (15, 15.0), (2, SWEEP_EXPIRES_FLOOR)])
+def test_a_sweep_expires_after_its_period_but_never_within_the_floor(settings, period, expires):
+    settings.REMINDER_SWEEP_SECONDS = period
+    sweep = _beat_schedule()["outbox-sweep"]
+    assert sweep["schedule"] == float(period)
+    assert sweep["options"] == {"expires": expires}
 
 
 def _calls_with(keyword: str) -> list[str]:

@@ -63,14 +63,19 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait(condition, *, timeout: float, what: str, interval: float = 0.1):
+def _wait(condition, *, timeout: float, what: str, interval: float = 0.1, cluster=None):
+    """Polls `condition`; with a cluster, fails at once when one of its processes died, and
+    a timeout shows the tails of the processes' logs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if cluster is not None:
+            cluster.alive()
         value = condition()
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+    logs = cluster.tails() if cluster is not None else ""
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{logs}")
 
 
 class RedisServer:
@@ -213,6 +218,9 @@ class Cluster:
     def logs(self) -> str:
         return "".join(self.log(name) for name in self.processes)
 
+    def tails(self, chars: int = 2000) -> str:
+        return "".join(f"\n--- {name}.log:\n{self.log(name)[-chars:]}" for name in self.processes)
+
     def emails(self) -> Counter[str]:
         """How many emails each recipient got (the real reminders' candidates)."""
         return Counter(line.split()[0] for line in self.mail_sink.read_text().splitlines())
@@ -303,10 +311,9 @@ def _real_consultation_reminders(count: int, *, due: datetime) -> dict[int, str]
 
 def _all_sent(cluster: Cluster, timeout: float = 60) -> None:
     def done():
-        cluster.alive()
         return not OutboxMessage.objects.exclude(state__in=("sent", "cancelled")).exists()
 
-    _wait(done, timeout=timeout, what="every reminder to be sent", interval=0.25)
+    _wait(done, timeout=timeout, what="every reminder to be sent", interval=0.25, cluster=cluster)
 
 
 def test_kill_9_of_a_worker_mid_batch_loses_nothing_and_doubles_only_a_logged_row(cluster):
@@ -316,7 +323,13 @@ def test_kill_9_of_a_worker_mid_batch_loses_nothing_and_doubles_only_a_logged_ro
     cluster.worker("worker1")
     cluster.worker("worker2")
     cluster.beat("beat")
-    _wait(lambda: len(cluster.deliveries()) >= 250, timeout=60, what="250 deliveries", interval=0.02)
+    _wait(
+        lambda: len(cluster.deliveries()) >= 250,
+        timeout=120,  # the processes start first: slow on a machine running other suites
+        what="250 deliveries",
+        interval=0.02,
+        cluster=cluster,
+    )
 
     # Freeze every delivery right after the provider accepted it, then kill -9 the worker
     # that delivered last: it dies in the middle of a batch, in the worst instant.
@@ -358,7 +371,13 @@ def test_a_broker_restart_mid_run_and_the_run_completes(cluster, redis_server):
     cluster.worker("worker1")
     cluster.worker("worker2")
     cluster.beat("beat")
-    _wait(lambda: len(cluster.deliveries()) >= 250, timeout=60, what="250 deliveries", interval=0.02)
+    _wait(
+        lambda: len(cluster.deliveries()) >= 250,
+        timeout=120,  # the processes start first: slow on a machine running other suites
+        what="250 deliveries",
+        interval=0.02,
+        cluster=cluster,
+    )
 
     redis_server.stop()  # kill -9: the queue is lost with it
     time.sleep(1.0)

@@ -282,6 +282,7 @@ def _post_json(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple
         return error.code, json.loads(error.read()), dict(error.headers)
 
 
+@pytest.mark.postgresql(RACES)
 @pytest.mark.django_db(transaction=True)
 def test_twenty_parallel_requests_with_one_key_make_one_lead(live_server, partner):
     body = lead_body()
