@@ -12,7 +12,7 @@ from accounts.models import Groups
 from accounts.services import staff_user_create
 from leads.models import PartnerStatement, PayoutRule
 from leads.payouts.services import statements_issue
-from tests.leads.payouts.helpers import rule, send_lead
+from tests.leads.payouts.helpers import move, rule, send_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +161,36 @@ def test_a_paid_lead_erased_as_invalid_within_30_days_is_clawed_back(
 
     adjustments = list(january.lines.get().adjustments.values_list("kind", "amount_jpy", "reason"))
     assert adjustments == ([("clawback", -2000, "invalid")] if clawed_back else [])
+
+
+def test_the_managers_dashboard_shows_each_partners_cost_per_outcome_next_to_its_funnel(
+    partner, make_partner
+):
+    rule(partner.partner, "lead_accepted", 1000)
+    rule(partner.partner, "consultation_held", 2000)
+    unpaid = make_partner("unpaid-site")  # credited leads, no rule: not in the chart
+    boss = staff_user_create(email="roi@urakata.example", display_name="Roi", group=Groups.MANAGERS)
+    with time_machine.travel(datetime.fromisoformat("2027-01-10T10:00:00+09:00"), tick=True):
+        first = send_lead(partner)
+        send_lead(partner)
+        send_lead(unpaid)
+        move(boss, first, "consulted")
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(boss)
+
+    html = client.get("/admin/leads/candidate/dashboard/").content.decode()
+
+    section = html.split('id="dashboard-roi"')[1].split("</section>")[0]
+    assert f"{partner.partner.name}: ¥4,000 before tax" in section
+    assert (
+        "Credited leads 2, ¥2,000 per lead; Consultations held 1, ¥4,000 per consultation; Placements 0, — per placement"
+        in section
+    )
+    assert unpaid.partner.name not in section
+
+
+def test_advisors_do_not_see_what_partners_cost(partner):
+    user = staff_user_create(email="adv2@urakata.example", display_name="Adv", group=Groups.ADVISORS)
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(user)
+    assert 'id="dashboard-roi"' not in client.get("/admin/leads/candidate/dashboard/").content.decode()
