@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -20,8 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.staff import staff_user
 from leads.models import Partner, PartnerStatement, PayoutEvent, PayoutLine, PayoutRule
 from leads.payouts.exports import statement_csv, statement_csv_filename
-from leads.payouts.selectors import statement_lines
-from leads.payouts.services import statement_mark_paid
+from leads.payouts.selectors import statement_line_rows
+from leads.payouts.services import payout_correction, statement_mark_paid
 
 UNLICENSED = _(
     "Per-placement pay needs the partner's placement business licence number (有料職業紹介事業の"
@@ -71,6 +72,34 @@ def partner_licence_check(*, partner: Partner, licence_number: str) -> None:
         )
 
 
+class CorrectionForm(forms.Form):
+    amount_jpy = forms.IntegerField(
+        label=_("correction (JPY, before tax)"),
+        help_text=_("Added to the partner's next statement: negative to take back, positive to add."),
+    )
+
+    def clean_amount_jpy(self) -> int:
+        value = int(self.cleaned_data["amount_jpy"])
+        if value == 0:
+            raise ValidationError(_("A correction of ¥0 changes nothing."), code="zero")
+        return value
+
+
+# Small enough not to need a file of its own.
+CORRECTION_TEMPLATE = engines["django"].from_string(
+    """{% extends "admin/base_site.html" %}
+{% block content %}
+<p>{{ line.partner }} · {{ line.statement }} · {{ line.get_event_display }} · ¥{{ line.amount_jpy }}</p>
+<form method="post">{% csrf_token %}
+<input type="hidden" name="action" value="correct">
+<input type="hidden" name="_selected_action" value="{{ line.pk }}">
+{{ form.as_p }}
+<input type="submit" value="{{ submit }}">
+</form>
+{% endblock %}"""
+)
+
+
 class DraftFilter(admin.SimpleListFilter):
     title = _("statement")
     parameter_name = "issued"
@@ -98,6 +127,39 @@ class PayoutLineAdmin(admin.ModelAdmin[PayoutLine]):
         "statement", "created_at",
     )  # fmt: skip
     readonly_fields = fields
+    actions = ("correct",)
+
+    def has_correct_permission(self, request: HttpRequest) -> bool:
+        return staff_user(request).has_perm("leads.add_payoutline")
+
+    @admin.action(description=_("Correct an issued line (on the next statement)"), permissions=["correct"])
+    def correct(self, request: HttpRequest, queryset: QuerySet[PayoutLine]) -> TemplateResponse | None:
+        lines = list(queryset[:2])
+        if len(lines) != 1 or lines[0].statement_id is None:
+            self.message_user(request, _("Choose exactly one line of an issued statement."), messages.ERROR)
+            return None
+        line = lines[0]
+        form = CorrectionForm(request.POST if "amount_jpy" in request.POST else None)
+        if form.is_valid():
+            correction = payout_correction(
+                line_id=line.pk, amount_jpy=form.cleaned_data["amount_jpy"], at=timezone.now()
+            )
+            self.message_user(
+                request,
+                _("Correction of ¥%(amount)s recorded: it goes on the partner's next statement.")
+                % {"amount": f"{correction.amount_jpy:,}"},
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Correct an issued line"),
+            "opts": self.opts,
+            "line": line,
+            "form": form,
+            "submit": _("Record the correction"),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, CORRECTION_TEMPLATE, context, status=400 if form.is_bound else 200)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -131,9 +193,17 @@ class StatementLineInline(admin.TabularInline[PayoutLine, PartnerStatement]):
     model = PayoutLine
     fk_name = "statement"
     extra = 0
-    fields = ("occurred_at", "kind", "event", "lead", "amount_jpy", "adjusts", "reason")
+    fields = ("occurred_at", "kind", "event", "lead", "lead_external_id", "amount", "adjusts", "reason")
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("external id"))
+    def lead_external_id(self, line: PayoutLine) -> str:
+        return line.lead.external_id or "—"
+
+    @admin.display(description=_("amount before tax (JPY)"))
+    def amount(self, line: PayoutLine) -> str:
+        return f"{line.amount_jpy:,}"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PayoutLine]:
         return super().get_queryset(request).select_related("lead")
@@ -228,7 +298,7 @@ class PartnerStatementAdmin(admin.ModelAdmin[PartnerStatement]):
             raise PermissionDenied
         statement = get_object_or_404(PartnerStatement, pk=pk)
         response = HttpResponse(
-            statement_csv(statement=statement, lines=statement_lines(statement=statement)),
+            statement_csv(statement=statement, lines=statement_line_rows(statement=statement)),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{statement_csv_filename(statement)}"'

@@ -33,17 +33,16 @@ CREATE TRIGGER leads_statement_immutable
     BEFORE UPDATE OR DELETE ON leads_partnerstatement
     FOR EACH ROW EXECUTE FUNCTION leads_statement_immutable();
 
+-- The WHEN clause is checked without calling the function: issuing a statement attaches
+-- thousands of lines in one UPDATE, each of which would otherwise run PL/pgSQL.
 CREATE OR REPLACE FUNCTION leads_payoutline_issued() RETURNS trigger AS $$
 BEGIN
-    IF OLD.statement_id IS NOT NULL THEN
-        RAISE EXCEPTION 'a line of an issued statement cannot be changed' USING ERRCODE = 'integrity_constraint_violation';
-    END IF;
-    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    RAISE EXCEPTION 'a line of an issued statement cannot be changed' USING ERRCODE = 'integrity_constraint_violation';
 END
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER leads_payoutline_issued
     BEFORE UPDATE OR DELETE ON leads_payoutline
-    FOR EACH ROW EXECUTE FUNCTION leads_payoutline_issued();
+    FOR EACH ROW WHEN (OLD.statement_id IS NOT NULL) EXECUTE FUNCTION leads_payoutline_issued();
 """
 PG_DROP = """
 DROP TRIGGER IF EXISTS leads_statement_immutable ON leads_partnerstatement;

@@ -2,24 +2,18 @@
 subtotal, the tax and the total. What the partner API and the admin download."""
 
 from collections.abc import Iterable
-
-from django.utils import timezone
+from typing import Any
 
 from core.csv_stream import csv_stream
-from leads.models import PartnerStatement, PayoutLine
+from leads.models import PartnerStatement
+from leads.payouts.selectors import LINE_FIELDS
 
-CSV_HEADER = ["line", "kind", "event", "lead_id", "external_id", "date", "amount_jpy", "adjusts", "reason"]
+CSV_HEADER = ["line", *LINE_FIELDS[1:]]
 
 
-def statement_csv(*, statement: PartnerStatement, lines: Iterable[PayoutLine]) -> str:
-    rows = [
-        [
-            str(line.pk), line.kind, line.event, str(line.lead.id), line.lead.external_id or "",
-            timezone.localdate(line.occurred_at).isoformat(), str(line.amount_jpy),
-            "" if line.adjusts_id is None else str(line.adjusts_id), line.reason,
-        ]
-        for line in lines
-    ]  # fmt: skip
+def statement_csv(*, statement: PartnerStatement, lines: Iterable[dict[str, Any]]) -> str:
+    """`lines`: leads.payouts.selectors.statement_line_rows."""
+    rows = [["" if line[name] is None else str(line[name]) for name in LINE_FIELDS] for line in lines]
     blank = [""] * 5
     totals = [
         ["subtotal_jpy", *blank, str(statement.subtotal_jpy), "", ""],

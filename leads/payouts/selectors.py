@@ -1,8 +1,11 @@
 """Reads of partner statements (a partner's own only) and of what partners cost."""
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from leads.models import Candidate, Partner, PartnerStatement, PayoutLine
 
@@ -15,17 +18,32 @@ def statement_for_partner(*, partner: Partner, number: str) -> PartnerStatement 
     return PartnerStatement.objects.filter(partner=partner, number=number).first()
 
 
-def statement_lines(*, statement: PartnerStatement) -> QuerySet[PayoutLine]:
-    """Its lines in the order they happened, with what a partner may see of their lead."""
-    return (
+# What a partner reads of a line (the API and the CSV): plain rows, no model instances, since
+# a statement may have thousands (bench.payouts: 5,000 lines under 300 ms).
+LINE_FIELDS = ("id", "kind", "event", "lead_id", "external_id", "date", "amount_jpy", "adjusts", "reason")
+
+
+def statement_line_rows(*, statement: PartnerStatement) -> list[dict[str, Any]]:
+    """Its lines in the order they happened, as the partner sees them: the lead by id and
+    external_id, the JST date."""
+    rows = (
         PayoutLine.objects.filter(statement=statement)
-        .select_related("lead")
-        .only(
-            "pk", "kind", "event", "occurred_at", "amount_jpy", "adjusts_id", "reason",
-            "lead__id", "lead__external_id",
-        )
         .order_by("occurred_at", "pk")
-    )  # fmt: skip
+        .annotate(
+            day=TruncDate("occurred_at", tzinfo=timezone.get_default_timezone()),
+            external_id=F("lead__external_id"),
+        )
+        .values_list(
+            "pk", "kind", "event", "lead_id", "external_id", "day", "amount_jpy", "adjusts_id", "reason"
+        )
+    )
+    return [
+        {
+            "id": pk, "kind": kind, "event": event, "lead_id": str(lead_id), "external_id": external_id,
+            "date": day.isoformat(), "amount_jpy": amount, "adjusts": adjusts, "reason": reason,
+        }
+        for pk, kind, event, lead_id, external_id, day, amount, adjusts, reason in rows
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.test import Client
 
-from accounts.models import Groups
+from accounts.models import Groups, User
 from accounts.services import staff_user_create
-from leads.models import PartnerStatement, PayoutRule
+from leads.models import PartnerStatement, PayoutLine, PayoutRule
 from leads.payouts.services import statements_issue
 from tests.leads.payouts.helpers import move, rule, send_lead
 
@@ -183,8 +183,8 @@ def test_the_managers_dashboard_shows_each_partners_cost_per_outcome_next_to_its
     section = html.split('id="dashboard-roi"')[1].split("</section>")[0]
     assert f"{partner.partner.name}: ¥4,000 before tax" in section
     assert (
-        "Credited leads 2, ¥2,000 per lead; Consultations held 1, ¥4,000 per consultation; Placements 0, — per placement"
-        in section
+        "Credited leads 2, ¥2,000 per lead; Consultations held 1, ¥4,000 per consultation; "
+        "Placements 0, — per placement" in section
     )
     assert unpaid.partner.name not in section
 
@@ -194,3 +194,43 @@ def test_advisors_do_not_see_what_partners_cost(partner):
     client = Client(headers={"Accept-Language": "en"})
     client.force_login(user)
     assert 'id="dashboard-roi"' not in client.get("/admin/leads/candidate/dashboard/").content.decode()
+
+
+def test_a_manager_corrects_an_issued_line_and_the_correction_goes_on_the_next_statement(partner):
+    rule(partner.partner, "lead_accepted", 2000)
+    with time_machine.travel(datetime.fromisoformat("2027-01-10T10:00:00+09:00"), tick=False):
+        send_lead(partner)
+    with time_machine.travel(datetime.fromisoformat("2027-02-01T09:00:00+09:00"), tick=False):
+        (january,) = statements_issue(month=date(2027, 1, 1)).issued
+    line = january.lines.get()
+    client = _manager()
+    action = {"action": "correct", "_selected_action": [line.pk]}
+
+    form = client.post("/admin/leads/payoutline/", action)
+    assert form.status_code == 200
+    assert 'name="amount_jpy"' in form.content.decode()
+    for bad in ("0", "abc", ""):
+        refused = client.post("/admin/leads/payoutline/", {**action, "amount_jpy": bad})
+        assert refused.status_code == 400, bad
+    with time_machine.travel(datetime.fromisoformat("2027-02-15T10:00:00+09:00"), tick=True):
+        client.force_login(User.objects.get(email="boss@urakata.example"))  # a session of that day
+        done = client.post("/admin/leads/payoutline/", {**action, "amount_jpy": "-500"}, follow=True)
+    assert "Correction of ¥-500 recorded" in done.content.decode()
+    with time_machine.travel(datetime.fromisoformat("2027-03-01T09:00:00+09:00"), tick=False):
+        (february,) = statements_issue(month=date(2027, 2, 1)).issued
+
+    assert list(february.lines.values_list("kind", "amount_jpy", "adjusts_id", "reason")) == [
+        ("correction", -500, line.pk, "manual")
+    ]
+    assert (february.subtotal_jpy, february.tax_jpy, february.total_jpy) == (-500, -50, -550)
+
+
+def test_only_an_issued_line_can_be_corrected(partner):
+    rule(partner.partner, "lead_accepted", 2000)
+    send_lead(partner)
+    draft = PayoutLine.objects.get()
+    response = _manager().post(
+        "/admin/leads/payoutline/", {"action": "correct", "_selected_action": [draft.pk]}, follow=True
+    )
+    assert "Choose exactly one line of an issued statement." in response.content.decode()
+    assert PayoutLine.objects.count() == 1
