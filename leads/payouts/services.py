@@ -50,14 +50,6 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     )
 
 
-def payout_rule_in_force(*, partner_id: int, event: str, on: date) -> PayoutRule | None:
-    return (
-        PayoutRule.objects.filter(partner_id=partner_id, event=event, effective_from__lte=on)
-        .order_by("-effective_from")
-        .first()
-    )
-
-
 def payout_record(*, lead_id: uuid.UUID, event: str, at: datetime) -> PayoutLine | None:
     """In the transaction of the change: the lead's partner earns `event` if a rule says so
     (one query when none does). The line, or None when nothing is payable or the lead
