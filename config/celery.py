@@ -98,6 +98,14 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             # issues whatever this one would have.
             "options": {"expires": 23 * 3600.0},
         },
+        "partner-statements": {
+            "task": "leads.tasks.partner_statements_issue_task",
+            # The 1st at 09:00 JST: the month before, ended nine hours ago.
+            "schedule": crontab(day_of_month=1, hour=9, minute=0),
+            # A run that could not start within the day is replaced by a manual one (the
+            # command), which issues exactly what this one would have.
+            "options": {"expires": 23 * 3600.0},
+        },
         "privacy-retention": {
             "task": "leads.tasks.retention_anonymise_task",
             # Daily at 03:30 JST (celery's timezone is Django's TIME_ZONE), a quiet hour.

@@ -317,3 +317,4 @@ class BookingRefusal(models.Model):
 # For drf-spectacular's ENUM_NAME_OVERRIDES, which needs a module-level path.
 BOOKING_STATUS_CHOICES = Booking.Status.choices
 CONSULTATION_MODE_CHOICES = ConsultationMode.choices
+CONSULTATION_KIND_CHOICES = ConsultationKind.choices

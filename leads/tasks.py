@@ -42,6 +42,17 @@ def quiet_candidates_scan_task() -> int:
 
 
 @shared_task
+def partner_statements_issue_task() -> str:
+    """The previous JST month's partner statements (beat, on the 1st at 09:00 JST). Running
+    twice issues nothing new."""
+    from leads.payouts.services import previous_month, statements_issue
+
+    month = previous_month(timezone.now())
+    result = statements_issue(month=month)
+    return f"{month:%Y-%m}: issued={len(result.issued)} skipped={result.skipped}"
+
+
+@shared_task
 def invoices_daily_task() -> str:
     """Issue the invoices of placements starting today (and any a failed run left), then
     write the follow-ups of invoices gone overdue (daily, from beat). At-least-once is safe:

@@ -10,6 +10,7 @@ from leads.candidates.apis import (
 )
 from leads.intake.apis import LeadCollectionApi
 from leads.partners.apis import LeadDetailApi, PartnerStatsApi
+from leads.partners.statements import StatementDetailApi, StatementListApi
 from leads.placements.apis import (
     ApplicationCollectionApi,
     ApplicationDetailApi,
@@ -25,6 +26,8 @@ urlpatterns = [
     path("leads/", LeadCollectionApi.as_view(), name="leads"),
     path("leads/<uuid:lead_id>/", LeadDetailApi.as_view(), name="lead-detail"),
     path("partner/stats/", PartnerStatsApi.as_view(), name="partner-stats"),
+    path("partner/statements/", StatementListApi.as_view(), name="partner-statements"),
+    path("partner/statements/<str:number>/", StatementDetailApi.as_view(), name="partner-statement-detail"),
     path(
         "candidates/<uuid:pk>/matching-postings/",
         CandidateMatchingPostingsApi.as_view(),

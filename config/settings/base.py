@@ -239,6 +239,8 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode500Enum": f"{_ERROR_ENUMS}.ErrorCode500Enum.choices",
         "BadRequestTypeEnum": "core.openapi.BAD_REQUEST_TYPES",
         "PartnerStatusEnum": "leads.models.PARTNER_STATUS_CHOICES",
+        "PayoutLineKindEnum": "leads.models.PAYOUT_LINE_KIND_CHOICES",
+        "KindEnum": "consultations.models.CONSULTATION_KIND_CHOICES",
         "BookingStatusEnum": "consultations.models.BOOKING_STATUS_CHOICES",
         "ConsultationModeEnum": "consultations.models.CONSULTATION_MODE_CHOICES",
         "CandidateStageEnum": "leads.candidates.serializers.CANDIDATE_STAGE_CHOICES",

@@ -1,5 +1,6 @@
 """The advisors' dashboard (/admin/leads/candidate/dashboard/): today's consultations,
-overdue follow-ups, new leads with their contact-SLA clock, and the funnel as a chart.
+overdue follow-ups, new leads with their contact-SLA clock, and the funnel as a chart; for
+managers, overdue invoices and what each partner cost per outcome next to its funnel.
 
 Advisors see their own work by default, managers everyone's; `?scope=mine` / `?scope=all`
 switch. A constant number of queries whatever the data's size (one per block)."""
@@ -27,6 +28,7 @@ from leads.candidates.dashboard import (
 )
 from leads.invoices.overdue import invoices_overdue
 from leads.models import Candidate
+from leads.payouts.selectors import PartnerRoi, partner_roi
 
 MINE, EVERYONE = "mine", "all"
 BAR_WIDTH = 360  # px of the funnel chart's longest bar
@@ -61,6 +63,50 @@ def _funnel_chart(advisor: Any) -> dict[str, Any]:
         "label_width": LABEL_WIDTH,
         "width": LABEL_WIDTH + BAR_WIDTH + 90,
         "height": len(steps) * (BAR_HEIGHT + BAR_GAP),
+        "bar_height": BAR_HEIGHT,
+    }
+
+
+ROI_BAR_WIDTH = 240  # px of the longest funnel bar of the partners' chart
+
+
+def _yen(amount: int | None) -> str:
+    return "—" if amount is None else f"¥{amount:,}"
+
+
+def _roi_chart(rows: list[PartnerRoi]) -> dict[str, Any]:
+    """Each partner's funnel (credited leads, consultations held, placements) as bars on one
+    scale, with what each outcome cost next to it."""
+    longest = max((row.credited for row in rows), default=0) or 1
+    partners = []
+    for row in rows:
+        steps = [
+            (_("Credited leads"), row.credited, row.per_credited_lead, _("per lead")),
+            (_("Consultations held"), row.held, row.per_consultation_held, _("per consultation")),
+            (_("Placements"), row.placed, row.per_placement, _("per placement")),
+        ]
+        bars = []
+        for index, (label, count, cost, unit) in enumerate(steps):
+            width = round(count / longest * ROI_BAR_WIDTH)
+            y = index * (BAR_HEIGHT + BAR_GAP)
+            bars.append(
+                {
+                    "label": label,
+                    "count": count,
+                    "cost": _yen(cost),
+                    "unit": unit,
+                    "y": y,
+                    "text_y": y + BAR_HEIGHT - 6,
+                    "width": width,
+                    "value_x": LABEL_WIDTH + width + 6,
+                }
+            )
+        partners.append({"roi": row, "paid": _yen(row.paid_jpy), "bars": bars})
+    return {
+        "partners": partners,
+        "label_width": LABEL_WIDTH,
+        "width": LABEL_WIDTH + ROI_BAR_WIDTH + 200,
+        "height": 3 * (BAR_HEIGHT + BAR_GAP),
         "bar_height": BAR_HEIGHT,
     }
 
@@ -111,6 +157,8 @@ class DashboardMixin(admin.ModelAdmin[Candidate]):
             "show_invoices": manager,
             "overdue_invoices": invoices[:DASHBOARD_ROWS],
             "overdue_invoices_more": len(invoices) > DASHBOARD_ROWS,
+            # What partners cost against their funnels: the managers' (two queries).
+            "roi": _roi_chart(partner_roi(limit=DASHBOARD_ROWS)) if manager else None,
             "today": timezone.localdate(now),
             "rows_shown": DASHBOARD_ROWS,
         }

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from leads.admin.payouts import PayoutRuleInline, partner_licence_check
 from leads.models import LEAD_SIGN_UP_FIELDS, ApiKey, Lead, Partner
 from leads.partners.keys import (
     api_key_issue,
@@ -33,6 +35,17 @@ class ApiKeyInline(admin.TabularInline[ApiKey, Partner]):
         return False  # keys are issued by the actions, which show the key once
 
 
+class PartnerForm(forms.ModelForm[Partner]):
+    class Meta:
+        model = Partner
+        fields = ("slug", "name", "is_active", "rate_limit_per_minute", "placement_licence_number")
+
+    def clean_placement_licence_number(self) -> str:
+        value = str(self.cleaned_data.get("placement_licence_number", "")).strip()
+        partner_licence_check(partner=self.instance, licence_number=value)
+        return value
+
+
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin[Partner]):
     list_display = (
@@ -46,7 +59,8 @@ class PartnerAdmin(admin.ModelAdmin[Partner]):
     )
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
-    inlines = (ApiKeyInline,)
+    inlines = (ApiKeyInline, PayoutRuleInline)
+    form = PartnerForm
     # The signing secret is never shown again after it is generated (advisors can view
     # partners); managers generate or remove it with the actions below.
     exclude = ("signing_secret",)

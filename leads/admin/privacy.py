@@ -47,6 +47,9 @@ This cannot be undone.
 <p><label for="id_requested_by">{% translate "On whose request (who, how, when)" %}</label><br>
 <input type="text" name="requested_by" id="id_requested_by" size="60" maxlength="500" required
  value="{{ requested_by }}"></p>
+<p><label><input type="checkbox" name="invalid" value="yes"{% if invalid %} checked{% endif %}>
+{% blocktranslate trimmed %}The lead was invalid (fake or test data): a partner paid for it within
+the last 30 days is charged back{% endblocktranslate %}</label></p>
 <input type="submit" class="deletelink" value="{% translate "Erase personal data" %}">
 </form>
 {% endblock %}"""
@@ -104,9 +107,11 @@ def erase_personal_data(
             "name": str(candidate),
             "pk": candidate.pk,
             "requested_by": requested_by,
+            "invalid": request.POST.get("invalid") == "yes",
         }
         return TemplateResponse(request, CONFIRM_TEMPLATE, context)
-    record = person_erase(candidate=candidate, requested_by=requested_by, by=staff_user(request))
+    kind = ErasureRecord.Kind.INVALID if request.POST.get("invalid") == "yes" else ErasureRecord.Kind.REQUEST
+    record = person_erase(candidate=candidate, requested_by=requested_by, by=staff_user(request), kind=kind)
     counts = ", ".join(f"{name}={count}" for name, count in record.counts.items())
     modeladmin.message_user(request, _("Personal data erased (%(counts)s).") % {"counts": counts})
     return None

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -17,9 +18,11 @@ from leads.models import (
     CandidateCertification,
     FollowUpTask,
     Lead,
+    PayoutLine,
     TimelineEvent,
     WorkHistoryEntry,
 )
+from leads.payouts.services import payout_clawback
 
 # The parts that hang their own rows on a candidate and sit above this module (placements'
 # applications and reveals; consultations' bookings) register a mover from their
@@ -78,6 +81,11 @@ def candidate_merge(*, keep_id: uuid.UUID, duplicate_id: uuid.UUID, by: User | N
         if merged != getattr(keep, name):
             setattr(keep, name, merged)
             fields.append(name)
+    # The younger record's partner was paid for a person "not known before", who was: the
+    # pay is taken back (removed if not issued yet, a clawback line on the next statement).
+    younger = duplicate if duplicate.created_at >= keep.created_at else keep
+    if younger.credited_lead_id is not None:
+        payout_clawback(lead_id=younger.credited_lead_id, reason=PayoutLine.Reason.MERGED, at=timezone.now())
     if keep.credited_lead_id is None and duplicate.credited_lead_id is not None:
         keep.credited_lead_id = duplicate.credited_lead_id
         fields.append("credited_lead")

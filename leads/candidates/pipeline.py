@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from leads.models import Candidate, TimelineEvent
+from leads.models import Candidate, PayoutEvent, TimelineEvent
+from leads.payouts.services import payout_record
 
 Stage = Candidate.Stage
 Status = Candidate.PartnerStatus
@@ -58,12 +59,21 @@ def _locked(candidate_id: uuid.UUID) -> Candidate:
     return Candidate.objects.select_for_update().get(pk=candidate_id)
 
 
+# The partner-safe statuses a partner may be paid for reaching (CONTRACT section 8).
+PAYABLE: dict[str, str] = {
+    Status.CONSULTATION_HELD: PayoutEvent.CONSULTATION_HELD,
+    Status.PLACED: PayoutEvent.PLACEMENT,
+}
+
+
 def _save(candidate: Candidate, *, fields: list[str], now: datetime) -> None:
     status = partner_status_for(stage=candidate.stage, is_closed=candidate.is_closed)
     if status != candidate.partner_status:
         candidate.partner_status = status
         candidate.partner_status_changed_at = now
         fields += ["partner_status", "partner_status_changed_at"]
+        if status in PAYABLE and candidate.credited_lead_id is not None:
+            payout_record(lead_id=candidate.credited_lead_id, event=PAYABLE[status], at=now)
     candidate.save(update_fields=[*fields, "updated_at"])
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
+from django.utils import timezone
 
 from core.db import JsonRow, json_dumps, json_row_new, prepared_cursor
 from core.integrity import violated_constraint
@@ -24,7 +25,7 @@ from leads.intake.inputs import (
     candidate_values,
     lead_values,
 )
-from leads.models import Candidate, Lead, Partner
+from leads.models import Candidate, Lead, Partner, PayoutEvent, PayoutLine, PayoutRule
 
 _NEW_PERSON_SQL: dict[tuple[object, ...], str] = {}  # by the rows' columns and the answer
 _ANSWERED = f"""
@@ -34,8 +35,28 @@ _ANSWERED = f"""
             )"""  # noqa: S608 - our table; the values are bound parameters
 
 
-def _new_person_sql(candidate: JsonRow, lead: JsonRow, effects: JsonRow, *, answered: bool) -> str:
-    parts = (candidate.columns, lead.columns, effects.columns, answered)
+# The partner's pay for a person not known before (leads.payouts.services.payout_record, the
+# reference): the rule in force on the lead's JST day, if any and not zero.
+_PAYABLE = f"""
+            , payable AS (
+                INSERT INTO {PayoutLine._meta.db_table}
+                    (partner_id, kind, event, lead_id, occurred_at, amount_jpy, rule_id, reason,
+                     created_at)
+                SELECT rule.partner_id, 'event', rule.event, %s, %s, rule.amount_jpy, rule.id, '', %s
+                FROM (
+                    SELECT id, partner_id, event, amount_jpy FROM {PayoutRule._meta.db_table}
+                    WHERE partner_id = %s AND event = '{PayoutEvent.LEAD_ACCEPTED.value}'
+                        AND effective_from <= %s
+                    ORDER BY effective_from DESC LIMIT 1
+                ) AS rule
+                WHERE rule.amount_jpy > 0 AND EXISTS (SELECT FROM new_lead)
+            )"""  # noqa: S608 - our tables; the values are bound parameters
+
+
+def _new_person_sql(
+    candidate: JsonRow, lead: JsonRow, effects: JsonRow, *, answered: bool, payable: bool
+) -> str:
+    parts = (candidate.columns, lead.columns, effects.columns, answered, payable)
     sql = _NEW_PERSON_SQL.get(parts)
     if sql is None:
         # Each part runs only if the one before wrote its row: no lead without its candidate,
@@ -54,7 +75,7 @@ def _new_person_sql(candidate: JsonRow, lead: JsonRow, effects: JsonRow, *, answ
                 INSERT INTO {effects.table} ({effects.columns})
                 SELECT {effects.columns} FROM jsonb_populate_recordset(NULL::{effects.table}, %s::jsonb)
                 WHERE EXISTS (SELECT FROM new_lead) ON CONFLICT DO NOTHING
-            ){_ANSWERED if answered else ""}
+            ){_PAYABLE if payable else ""}{_ANSWERED if answered else ""}
             SELECT EXISTS (SELECT FROM new_lead)
         """  # noqa: S608 - table and column names are our models'; the rows are bound parameters
     return sql
@@ -84,12 +105,16 @@ def ingest_new_person(
         for i in lead_effects(lead_id=lead_id, now=now)
     ]
     result = IntakeResult(lead=lead, existing_candidate=False, status=candidate_row.values["partner_status"])
-    sql = _new_person_sql(candidate_row, lead_row, effects[0], answered=answer is not None)
+    sql = _new_person_sql(
+        candidate_row, lead_row, effects[0], answered=answer is not None, payable=partner is not None
+    )
     params: list[Any] = [
         json_dumps(candidate_row.values),
         json_dumps(lead_row.values),
         json_dumps([e.values for e in effects]),
     ]
+    if partner is not None:
+        params += [lead_id, now, now, partner.pk, timezone.localdate(now)]
     if answer is not None:
         result = replace(result, answer=answer.body(result))
         params += [json_dumps(result.answer), answer.claim.record_id, answer.claim.claim]

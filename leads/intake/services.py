@@ -33,7 +33,8 @@ from leads.intake.inputs import (
     candidate_values,
     lead_values,
 )
-from leads.models import Candidate, Lead, Partner
+from leads.models import Candidate, Lead, Partner, PayoutEvent
+from leads.payouts.services import payout_record
 
 # What a known person's new lead may fill in or add to.
 _ABSORBED = ("family_name_kana", "given_name_kana", "prefecture", "current_occupation", "birth_date")
@@ -143,6 +144,8 @@ def lead_ingest(
             raise LeadAlreadyReceived(data.external_id)
         if existed:
             _candidate_absorb(candidate=candidate, data=data, lead_id=lead_id, now=now)
+        elif partner is not None:  # a person not known before: the partner may be paid for it
+            payout_record(lead_id=lead_id, event=PayoutEvent.LEAD_ACCEPTED, at=now)
         outbox_enqueue(items=lead_effects(lead_id=lead_id, now=now))
         outbox_kick_on_commit()
         result = IntakeResult(lead=lead, existing_candidate=existed, status=candidate.partner_status)

@@ -6,8 +6,6 @@ until this one commits. The row is created on first use with INSERT ... ON CONFL
 NOTHING, so two first issuers of a year do not collide either.
 """
 
-from django.db import transaction
-
 from leads.models import InvoiceCounter
 
 INVOICE_SERIES = "INV"
@@ -21,11 +19,4 @@ def invoice_number(*, series: str, year: int, sequence: int) -> str:
 def numbers_take(*, series: str, year: int, count: int = 1) -> list[int]:
     """`count` consecutive sequence numbers of the series and year (to be used in the same
     transaction)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("numbers_take must run inside the issuing transaction")
-    InvoiceCounter.objects.bulk_create([InvoiceCounter(series=series, year=year)], ignore_conflicts=True)
-    counter = InvoiceCounter.objects.select_for_update().get(series=series, year=year)
-    first = counter.last + 1
-    counter.last += count
-    counter.save(update_fields=["last"])
-    return list(range(first, first + count))
+    return InvoiceCounter.take(series=series, year=year, count=count)

@@ -14,15 +14,18 @@ from leads.models.candidates import (
 from leads.models.invoices import Invoice, InvoiceCounter
 from leads.models.leads import LEAD_SIGN_UP_FIELDS, Lead
 from leads.models.partners import ApiKey, Partner
+from leads.models.payouts import PartnerStatement, PayoutEvent, PayoutLine, PayoutRule
 from leads.models.privacy import AuditEntry, ErasureRecord
 from leads.models.workspace import CandidateCertification, FollowUpTask, TimelineEvent, WorkHistoryEntry
 
 # For drf-spectacular's ENUM_NAME_OVERRIDES, which needs a module-level path.
 PARTNER_STATUS_CHOICES = Candidate.PartnerStatus.choices
+PAYOUT_LINE_KIND_CHOICES = PayoutLine.Kind.choices
 
 __all__ = [
     "LEAD_SIGN_UP_FIELDS",
     "PARTNER_STATUS_CHOICES",
+    "PAYOUT_LINE_KIND_CHOICES",
     "ApiKey",
     "Application",
     "ApplicationEvent",
@@ -39,6 +42,10 @@ __all__ = [
     "Language",
     "Lead",
     "Partner",
+    "PartnerStatement",
+    "PayoutEvent",
+    "PayoutLine",
+    "PayoutRule",
     "Placement",
     "RemoteWish",
     "SkillLevel",

@@ -7,7 +7,7 @@ note and a new invoice.
 """
 
 from django.conf import settings
-from django.db import IntegrityError, models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +16,8 @@ from roles.models import Employer
 
 
 class InvoiceCounter(models.Model):
-    """The last number given in a series and year. Issuing locks the row (SELECT ... FOR
+    """The last number given in a series and year (invoices, credit notes, partner
+    statements). Issuing locks the row (SELECT ... FOR
     UPDATE) and increments it in the invoice's own transaction: a rollback gives the number
     back (no gap) and two issuers wait for each other (no duplicate)."""
 
@@ -31,6 +32,21 @@ class InvoiceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series}-{self.year}: {self.last}"
+
+    @classmethod
+    def take(cls, *, series: str, year: int, count: int = 1) -> list[int]:
+        """`count` consecutive sequence numbers of the series and year, to be used in the
+        caller's transaction: the row is locked until it commits, and a rollback gives the
+        numbers back. The row is created on first use (INSERT ... ON CONFLICT DO NOTHING),
+        so two first issuers of a year do not collide either."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("numbers must be taken inside the issuing transaction")
+        InvoiceCounter.objects.bulk_create([InvoiceCounter(series=series, year=year)], ignore_conflicts=True)
+        counter = InvoiceCounter.objects.select_for_update().get(series=series, year=year)
+        first = counter.last + 1
+        counter.last += count
+        counter.save(update_fields=["last"])
+        return list(range(first, first + count))
 
 
 IMMUTABLE = "an issued invoice cannot be changed"

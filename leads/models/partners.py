@@ -21,6 +21,15 @@ class Partner(TimestampedModel):
         blank=True,
         help_text=_("When set, every request must carry a valid X-Signature header."),
     )
+    placement_licence_number = models.CharField(
+        _("placement business licence number"),
+        max_length=30,
+        blank=True,
+        help_text=_(
+            "有料職業紹介事業の許可番号 (e.g. 13-ユ-123456). "
+            "Only a licensed partner may be paid per placement."
+        ),
+    )
 
     class Meta:
         verbose_name = _("partner")

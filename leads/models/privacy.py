@@ -32,6 +32,7 @@ class ErasureRecord(models.Model):
     class Kind(models.TextChoices):
         REQUEST = "request", _("On request")
         RETENTION = "retention", _("Retention period over")
+        INVALID = "invalid", _("Invalid lead (fake or test data)")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.REQUEST)
     counts = models.JSONField(_("what was erased (row counts)"), default=dict)

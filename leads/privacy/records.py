@@ -42,9 +42,11 @@ from leads.models import (
     ErasureRecord,
     FollowUpTask,
     Lead,
+    PayoutLine,
     TimelineEvent,
     WorkHistoryEntry,
 )
+from leads.payouts.services import CLAWBACK_WINDOW, payout_clawback
 
 Exporter = Callable[[Candidate], list[dict[str, Any]]]
 
@@ -242,6 +244,11 @@ def person_erase(
     now = timezone.now()
     if not locked.is_closed and locked.stage != Candidate.Stage.PLACED:
         candidate_close(candidate_id=locked.pk, reason=Candidate.ClosedReason.ERASED, by=by)
+    if kind == ErasureRecord.Kind.INVALID and locked.credited_lead_id is not None:
+        # A partner paid for a person who was not one gets it taken back, within 30 days.
+        credited = Lead.objects.filter(pk=locked.credited_lead_id, created_at__gte=now - CLAWBACK_WINDOW)
+        if credited.exists():
+            payout_clawback(lead_id=locked.credited_lead_id, reason=PayoutLine.Reason.INVALID, at=now)
 
     counts: dict[str, int] = {}
     # Other apps first, while the candidate still reads as before (they may match on it).

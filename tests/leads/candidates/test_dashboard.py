@@ -206,15 +206,15 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     # 1 session, 2 user, 3 is the user a manager, 4-5 the user's permissions (user, groups),
     # 6 today's consultations, 7 overdue follow-ups, 8 new leads, 9 overdue invoices (a
     # manager's), 10 the funnel (one aggregate), 11 the last hour's refused booking attempts
-    # (the alerts). Nothing per row.
-    with django_assert_num_queries(11):
+    # (the alerts), 12-13 the partners' payouts and funnels (a manager's). Nothing per row.
+    with django_assert_num_queries(13):
         _get(client)
     for _ in range(5):
         _world(
             staff_user_create(email=f"a{next(_numbers)}@x.example", display_name="A", group=Groups.ADVISORS),
             staff_user_create(email=f"b{next(_numbers)}@x.example", display_name="B", group=Groups.ADVISORS),
         )
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         response = _get(client)
     assert len(response.context["consultations"]) == 12
     assert len(response.context["new_leads"]) == 12
