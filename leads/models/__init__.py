@@ -13,6 +13,7 @@ from leads.models.candidates import (
 )
 from leads.models.invoices import Invoice, InvoiceCounter
 from leads.models.leads import LEAD_SIGN_UP_FIELDS, Lead
+from leads.models.line import LineLinkCode, LineWebhookEvent
 from leads.models.partners import ApiKey, Partner
 from leads.models.privacy import AuditEntry, ErasureRecord
 from leads.models.workspace import CandidateCertification, FollowUpTask, TimelineEvent, WorkHistoryEntry
@@ -38,6 +39,8 @@ __all__ = [
     "InvoiceCounter",
     "Language",
     "Lead",
+    "LineLinkCode",
+    "LineWebhookEvent",
     "Partner",
     "Placement",
     "RemoteWish",
