@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from consultations.forms import DirectBookingForm
@@ -257,6 +258,11 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _fallback_label(email: str | None) -> str:
+    """The channel a candidate goes back to from LINE (line_unlink): email, else SMS."""
+    return pgettext("message channel", "email") if email else pgettext("message channel", "SMS")
+
+
 def _line_offered() -> bool:
     """LINE is on (push and webhook) and the page can point at our official account."""
     return bool(settings.LINE_BOT_BASIC_ID and settings.LINE_CHANNEL_SECRET and channel_get(LINE) is not None)
@@ -271,7 +277,7 @@ def _line_context(booking: Booking, issued: IssuedCode | None) -> dict[str, Any]
     basic_id = settings.LINE_BOT_BASIC_ID
     context: dict[str, Any] = {
         "linked": candidate.contact_channel == ContactChannel.LINE and bool(candidate.line_user_id),
-        "fallback": _("email") if candidate.email else _("SMS"),
+        "fallback": _fallback_label(candidate.email),
         "add_url": f"https://line.me/R/ti/p/{quote(basic_id)}",
         "code": None,
     }
@@ -297,7 +303,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         else:
             line_unlink(candidate_id=booking.candidate_id)
             message = _("Your messages will come by %(channel)s again.") % {
-                "channel": _("email") if booking.candidate.email else _("SMS")
+                "channel": _fallback_label(booking.candidate.email)
             }
         booking = booking_get_by_token(token=token, now=timezone.now()) or booking
     elif request.method == "POST":

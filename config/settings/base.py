@@ -361,6 +361,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # django-axes logs usernames (email addresses) at WARNING: personal data stays out.
         "axes": {"level": "ERROR"},
+        # Twilio's client logs every request and its headers at INFO: our log keeps ids only.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 
