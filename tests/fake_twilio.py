@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 import pytest
 
 ACCOUNT_SID = "AC" + "0" * 32
-AUTH_TOKEN = "test-twilio-auth-token"  # noqa: S105 - the fake's
+AUTH_TOKEN = "test-twilio-auth-token"  # the fake's
 FROM_NUMBER = "+815012345678"
 
 

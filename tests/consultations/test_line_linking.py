@@ -254,16 +254,16 @@ def test_other_events_and_messages_are_recorded_and_change_nothing(advisors, lea
 
 
 @pytest.mark.parametrize(
-    ("language", "texts"),
+    "texts",
     [
-        ("ja", ("予約を開く", "カレンダーに追加", "裏方：")),
-        ("en", ("Open my booking", "Add to calendar", "Urakata: a reminder")),
+        ("ja", "予約を開く", "カレンダーに追加", "裏方："),
+        ("en", "Open my booking", "Add to calendar", "Urakata: a reminder"),
     ],
 )
 def test_once_linked_reminders_come_on_line_with_buttons_and_a_plain_fallback(
-    advisors, lead, line_on, fake_line, settings, language, texts
+    advisors, lead, line_on, fake_line, texts
 ):
-    settings.LINE_BOT_BASIC_ID = "@urakata"
+    language, open_label, calendar_label, text_start = texts
     client = Client()
     manage = _book(lead, client)
     _deliver(_text(_code(client.post(manage, {"action": "line_link"}))))
@@ -277,7 +277,6 @@ def test_once_linked_reminders_come_on_line_with_buttons_and_a_plain_fallback(
     (push,) = fake_line.requests
     assert push["json"]["to"] == LINE_USER
     (flex,) = push["json"]["messages"]
-    open_label, calendar_label, text_start = texts
     assert flex["altText"].startswith(text_start)
     assert flex["altText"].endswith(f"https://urakata.test/consultations/{token}")
     assert [button["action"] for button in flex["contents"]["footer"]["contents"]] == [

@@ -85,7 +85,8 @@ def test_a_row_twilio_accepted_is_never_sent_again(fake_twilio):
         (
             (400, twilio_error(400, 21211, "The 'To' number +819012345678 is not a valid phone number.")),
             PermanentError,
-            "Twilio answered 400: 21211 Unable to create record: The 'To' number +819012345678 is not a valid phone number.",
+            "Twilio answered 400: 21211 Unable to create record:"
+            " The 'To' number +819012345678 is not a valid phone number.",
         ),
         (
             (400, twilio_error(400, 21610, "Attempt to send to unsubscribed recipient")),
