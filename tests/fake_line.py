@@ -16,6 +16,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ class FakeLine:
     def __init__(self):
         self.requests: list[dict[str, object]] = []
         self.delivered: list[dict[str, object]] = []  # what reached the person, once each
-        self.script: list[tuple] = []
+        self.script: list[tuple[Any, ...]] = []
         self.accepted_keys: set[str] = set()
         self.hold = threading.Event()  # set: accept, then keep the answer until released
         self.released = threading.Event()
@@ -47,6 +48,7 @@ class FakeLine:
                 key = self.headers.get("X-Line-Retry-Key")
                 with fake.lock:
                     fake.requests.append({"path": self.path, "headers": dict(self.headers), "json": body})
+                    answer: tuple[Any, ...]
                     if key is not None and key in fake.accepted_keys:
                         answer = (409, {"message": "The retry key is already accepted", **ACCEPTED}, 0, {})
                     else:

@@ -51,7 +51,7 @@ def twilio_client() -> Client:
 
 
 def status_callback_url() -> str:
-    return settings.SITE_URL + reverse("sms-twilio-status")
+    return f"{settings.SITE_URL}{reverse('sms-twilio-status')}"
 
 
 class TwilioSms:

@@ -54,7 +54,7 @@ def _code(page) -> str:
     return found.group(1)
 
 
-def _event(kind: str, user: str = LINE_USER, event_id: str | None = None, **fields) -> dict:
+def _event(kind: str, user: str = LINE_USER, event_id: str | None = None, **fields) -> dict[str, object]:
     return {
         "type": kind,
         "mode": "active",
@@ -66,15 +66,15 @@ def _event(kind: str, user: str = LINE_USER, event_id: str | None = None, **fiel
     }
 
 
-def _text(text: str, **kw) -> dict:
+def _text(text: str, **kw) -> dict[str, object]:
     message = {"type": "text", "id": "468789577898262530", "quoteToken": "q-token", "text": text}
     return _event("message", replyToken="r-token", message=message, **kw)
 
 
 def _deliver(*events, secret: str = SECRET, signature: str | None = None):
     body = json.dumps({"destination": "U" + "f" * 32, "events": list(events)}).encode()
-    headers = {"HTTP_X_LINE_SIGNATURE": signature if signature is not None else line_signature(body, secret)}
-    return Client().post("/line/webhook", body, content_type="application/json", **headers)
+    signed = signature if signature is not None else line_signature(body, secret)
+    return Client().post("/line/webhook", body, content_type="application/json", HTTP_X_LINE_SIGNATURE=signed)
 
 
 def _candidate(lead) -> Candidate:
