@@ -2,14 +2,28 @@
 fake LINE server on 127.0.0.1 (no network)."""
 
 import json
+import logging
+import os
+import subprocess
+import sys
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.test import override_settings
 
-from core.channels import Attachment, Button, Message, PermanentError, Recipient, channel_choose, message_send
+from core.channels import (
+    Attachment,
+    Button,
+    Message,
+    PermanentError,
+    Recipient,
+    channel_choose,
+    channels_check,
+    message_send,
+)
 from core.channels import line as line_channel
 from core.channels import sms as sms_channel
 from core.channels.base import idempotency_key_for
@@ -19,6 +33,7 @@ from core.outbox import OutboxItem, Outcome, TransientError, outbox_enqueue, out
 from core.outbox_sweep import outbox_sweep
 from tests.fake_line import ACCEPTED, LINE_USER
 
+ROOT = Path(__file__).resolve().parents[2]
 TEN = datetime.fromisoformat("2026-11-24T10:00:00+09:00")
 
 
@@ -292,3 +307,64 @@ def test_through_the_outbox_a_5xx_is_retried_with_the_same_retry_key_then_a_4xx_
     keys = [r["headers"]["X-Line-Retry-Key"] for r in fake_line.requests]
     assert keys == [str(idempotency_key_for("test.line:s:1"))] * 2
     assert uuid.UUID(keys[0]).version == 5
+
+
+# --- Start-up: what is off is said once --------------------------------------------------
+
+
+@override_settings(LINE_BACKEND="", SMS_BACKEND="")
+def test_the_start_up_check_says_once_that_line_and_sms_are_off(caplog):
+    assert channels_check() == [
+        "LINE is off (no LINE_CHANNEL_ACCESS_TOKEN): candidates who prefer LINE get email",
+        "SMS is off (no SMS_BACKEND): candidates who prefer SMS get email",
+    ]
+    assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
+
+
+@override_settings(SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID="", LINE_CHANNEL_SECRET="")
+def test_the_start_up_check_names_missing_provider_settings():
+    assert channels_check() == [
+        "LINE_CHANNEL_SECRET is not set: /line/webhook refuses every request, nobody can link LINE",
+        "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER"
+        " (or TWILIO_MESSAGING_SERVICE_SID): SMS will fail",
+    ]
+
+
+@override_settings(LINE_BACKEND="", SMS_BACKEND="")
+def test_without_line_a_line_candidate_gets_email_and_nothing_is_logged_per_message(
+    tmp_path, settings, caplog
+):
+    _templates(tmp_path, settings)
+
+    for n in range(3):
+        assert (
+            message_send(recipient=_recipient("line"), template="demo/hello", context={}, outbox_key=f"k:{n}")
+            == "email"
+        )
+
+    assert len(mail.outbox) == 3
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_process_without_line_or_sms_settings_says_so_once_at_start_up():
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("LINE_", "SMS_", "TWILIO_", "DJANGO_SETTINGS_MODULE"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="start-up-test-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ",
+        DATABASE_URL="postgres://check@127.0.0.1:5432/check",
+        ALLOWED_HOSTS="urakata.example",
+        SITE_URL="https://urakata.example",
+        INVOICE_ISSUER_NAME="check",
+        INVOICE_REGISTRATION_NUMBER="T1234567890123",
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("LINE is off (no LINE_CHANNEL_ACCESS_TOKEN)") == 1
+    assert done.stderr.count("SMS is off (no SMS_BACKEND)") == 1
