@@ -31,8 +31,8 @@ def line_signature(body: bytes, secret: str) -> str:
 
 class FakeLine:
     def __init__(self):
-        self.requests: list[dict[str, object]] = []
-        self.delivered: list[dict[str, object]] = []  # what reached the person, once each
+        self.requests: list[dict[str, Any]] = []
+        self.delivered: list[dict[str, Any]] = []  # what reached the person, once each
         self.script: list[tuple[Any, ...]] = []
         self.accepted_keys: set[str] = set()
         self.hold = threading.Event()  # set: accept, then keep the answer until released

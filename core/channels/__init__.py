@@ -94,7 +94,7 @@ def channels_check() -> list[str]:
     notes = []
     if not settings.LINE_BACKEND:
         notes.append("LINE is off (no LINE_CHANNEL_ACCESS_TOKEN): candidates who prefer LINE get email")
-    elif not settings.LINE_CHANNEL_SECRET:
+    elif settings.LINE_BACKEND == "core.channels.line.LineMessagingApi" and not settings.LINE_CHANNEL_SECRET:
         notes.append(
             "LINE_CHANNEL_SECRET is not set: /line/webhook refuses every request, nobody can link LINE"
         )

@@ -321,7 +321,12 @@ def test_the_start_up_check_says_once_that_line_and_sms_are_off(caplog):
     assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
 
 
-@override_settings(SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID="", LINE_CHANNEL_SECRET="")
+@override_settings(
+    LINE_BACKEND="core.channels.line.LineMessagingApi",
+    LINE_CHANNEL_SECRET="",
+    SMS_BACKEND="twilio",
+    TWILIO_ACCOUNT_SID="",
+)
 def test_the_start_up_check_names_missing_provider_settings():
     assert channels_check() == [
         "LINE_CHANNEL_SECRET is not set: /line/webhook refuses every request, nobody can link LINE",
