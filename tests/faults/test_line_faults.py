@@ -36,6 +36,7 @@ def test_a_worker_killed_after_line_accepted_a_push_resends_with_the_same_retry_
         LINE_API_BASE_URL=fake.url,
         LINE_CHANNEL_ACCESS_TOKEN="fault-channel-token",
         LINE_READ_TIMEOUT="120",  # the worker waits for the answer until it is killed
+        REMINDER_LEASE_SECONDS="4",  # the victim's lease: the resend waits for it to expire
     )
     try:
         (row_id,) = _real_consultation_reminders(1, due=timezone.now() - timedelta(seconds=1))
