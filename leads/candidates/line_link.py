@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from leads.models import Candidate, ContactChannel, LineLinkCode, LineWebhookEvent
+from leads.models import Candidate, ContactChannel, LineLinkCode, LineWebhookEvent, TimelineEvent
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +64,29 @@ def _fallback_channel(candidate: Candidate) -> str:
     return ContactChannel.EMAIL if candidate.email else ContactChannel.SMS
 
 
-def line_unlink(*, candidate_id: uuid.UUID) -> None:
+def _channel_changed(*, candidate_id: uuid.UUID, previous: str, current: str, why: str) -> None:
+    """On the candidate's timeline, for their advisor (ids and channel names only)."""
+    TimelineEvent.objects.create(
+        candidate_id=candidate_id,
+        kind=TimelineEvent.Kind.CHANNEL_CHANGED,
+        data={"from": previous, "to": current, "why": why},
+        occurred_at=timezone.now(),
+    )
+
+
+def line_unlink(*, candidate_id: uuid.UUID, why: str = "line_unlinked") -> None:
     """Messages go by email again (SMS for someone without an email); the LINE user id is
     forgotten. Safe to call twice."""
     with transaction.atomic():
         candidate = Candidate.objects.select_for_update().get(pk=candidate_id)
         if candidate.contact_channel == ContactChannel.LINE or candidate.line_user_id:
+            previous = candidate.contact_channel
             candidate.contact_channel = _fallback_channel(candidate)
             candidate.line_user_id = ""
             candidate.save(update_fields=["contact_channel", "line_user_id", "updated_at"])
+            _channel_changed(
+                candidate_id=candidate.pk, previous=previous, current=candidate.contact_channel, why=why
+            )
 
 
 def _link(*, code: str, line_user_id: str) -> uuid.UUID | None:
@@ -87,16 +101,20 @@ def _link(*, code: str, line_user_id: str) -> uuid.UUID | None:
         return None  # used by a concurrent delivery
     # One LINE account reaches one candidate: whoever had it before goes back to email.
     for other in Candidate.objects.filter(line_user_id=line_user_id).exclude(pk=candidate_id):
-        line_unlink(candidate_id=other.pk)
-    Candidate.objects.filter(pk=candidate_id).update(
-        line_user_id=line_user_id, contact_channel=ContactChannel.LINE, updated_at=now
+        line_unlink(candidate_id=other.pk, why="line_moved")
+    candidate = Candidate.objects.select_for_update().get(pk=candidate_id)
+    previous = candidate.contact_channel
+    candidate.line_user_id, candidate.contact_channel = line_user_id, ContactChannel.LINE
+    candidate.save(update_fields=["line_user_id", "contact_channel", "updated_at"])
+    _channel_changed(
+        candidate_id=candidate.pk, previous=previous, current=ContactChannel.LINE, why="line_linked"
     )
-    return uuid.UUID(str(candidate_id))
+    return candidate.pk
 
 
 def _unfollowed(*, line_user_id: str) -> None:
     for candidate in Candidate.objects.filter(line_user_id=line_user_id):
-        line_unlink(candidate_id=candidate.pk)
+        line_unlink(candidate_id=candidate.pk, why="line_unfollowed")
 
 
 def _user_id(event: object) -> str | None:

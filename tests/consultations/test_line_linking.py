@@ -14,11 +14,12 @@ import pytest
 import time_machine
 from django.core import mail
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import OutboxMessage
 from core.outbox_sweep import outbox_sweep
-from leads.models import Candidate, LineLinkCode, LineWebhookEvent
+from leads.candidates.timeline import candidate_timeline
+from leads.models import Candidate, LineLinkCode, LineWebhookEvent, TimelineEvent
 from tests.consultations.conftest import FRIDAY_MORNING, make_lead, token_for
 from tests.fake_line import LINE_USER, line_signature
 
@@ -201,6 +202,13 @@ def test_unfollow_falls_back_to_email_and_a_redelivered_event_is_ignored(advisor
 
     assert _candidate(lead).line_user_id == LINE_USER
     assert LineWebhookEvent.objects.filter(webhook_event_id=unfollow["webhookEventId"]).count() == 1
+    # The advisor sees each change on the candidate's timeline.
+    changes = TimelineEvent.objects.filter(kind="channel_changed").order_by("occurred_at", "pk")
+    assert [event.data for event in changes] == [
+        {"from": "phone", "to": "line", "why": "line_linked"},
+        {"from": "line", "to": "email", "why": "line_unfollowed"},
+        {"from": "email", "to": "line", "why": "line_linked"},
+    ]
 
 
 def test_the_candidate_switches_back_to_email_from_the_page(advisors, lead, line_on):
@@ -303,3 +311,19 @@ def test_after_unfollow_the_reminder_goes_by_email(advisors, lead, line_on, fake
     assert fake_line.requests == []
     (email,) = mail.outbox
     assert email.to == [lead.candidate.email]
+
+
+def test_the_timeline_says_how_the_channel_changed(advisors, lead, line_on):
+    client = Client()
+    manage = _book(lead, client)
+    _deliver(_text(_code(client.post(manage, {"action": "line_link"}))))
+    client.post(manage, {"action": "line_unlink"})
+
+    with translation.override("ja"):
+        entries = [
+            e for e in candidate_timeline(candidate_id=_candidate(lead).pk) if e.kind == "channel_changed"
+        ]
+        assert [(str(e.label), e.detail) for e in entries] == [  # newest first
+            ("連絡手段の変更", "LINE → メール 本人がLINEでの受け取りをやめた"),
+            ("連絡手段の変更", "電話 → LINE 本人がLINEを連携"),
+        ]
