@@ -5,7 +5,8 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from consultations import pages
-from core.views import healthz
+from core.views import healthz, sms_twilio_status
+from leads.candidates.line_webhook import line_webhook
 from roles import pages as role_pages
 
 api_v1 = [
@@ -16,6 +17,9 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Providers calling back (signed by them): LINE's webhook, Twilio's SMS status.
+    path("line/webhook", line_webhook, name="line-webhook"),
+    path("sms/twilio/status", sms_twilio_status, name="sms-twilio-status"),
     # The candidates' pages (links in partner answers and in emails: SITE_URL + path).
     path("book/", pages.book_direct, name="book-direct"),
     path("book/held/<uuid:booking_id>", pages.book_held, name="book-held"),

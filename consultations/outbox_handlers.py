@@ -22,6 +22,7 @@ from django.db.models.expressions import BaseExpression
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Groups, User
 from consultations.calendar import booking_ics
@@ -55,11 +56,18 @@ TEMPLATES = {
 }
 
 
-def _manage_url(booking: Booking) -> str | None:
-    token = manage_token_rebuild(
+def _manage_token(booking: Booking) -> str | None:
+    return manage_token_rebuild(
         booking_id=booking.pk, salt=booking.manage_token_salt, token_hash=booking.manage_token_hash
     )
-    return manage_url_for(token=token) if token else None
+
+
+def _buttons(token: str | None) -> list[tuple[object, str]]:
+    """LINE's buttons under a booking message: the booking's page and its calendar file."""
+    if token is None:
+        return []
+    ics = settings.SITE_URL + reverse("v1:consultation-ics", args=[token])
+    return [(_("Open my booking"), manage_url_for(token=token)), (_("Add to calendar"), ics)]
 
 
 _KIND_LABELS = dict(ConsultationKind.choices)
@@ -117,7 +125,8 @@ def booking_notice_send(message: OutboxMessage) -> Outcome:
     booking = Booking.objects.select_related("advisor", "candidate").get(pk=message.payload["booking_id"])
     if booking.status != wanted_status:
         return Outcome.SKIPPED
-    manage_url = _manage_url(booking)
+    token = _manage_token(booking)
+    manage_url = manage_url_for(token=token) if token else None
 
     def ics() -> list[Attachment]:
         method = "CANCEL" if booking.status == Booking.Status.CANCELLED else "PUBLISH"
@@ -140,6 +149,7 @@ def booking_notice_send(message: OutboxMessage) -> Outcome:
         quiet_hours=held,
         deadline=booking.start_at if held else None,
         attachments=ics,
+        buttons=_buttons(token) if booking.status == Booking.Status.BOOKED else (),
     )
 
 
@@ -257,13 +267,15 @@ def booking_reminder_send(message: OutboxMessage) -> Outcome:
         if offset is None
         else reminder_superseded_at(start=booking.start_at, offset=timedelta(seconds=int(str(offset))))
     )
+    token = _manage_token(booking)
     return candidate_message_send(
         message=message,
         candidate=booking.candidate,
         template="consultations/booking_reminder",
-        context=_context(booking, _manage_url(booking)),
+        context=_context(booking, manage_url_for(token=token) if token else None),
         language=booking.language,
         deadline=deadline,
+        buttons=_buttons(token),
     )
 
 

@@ -7,6 +7,7 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from consultations.forms import DirectBookingForm
@@ -34,10 +36,12 @@ from consultations.services import (
 )
 from consultations.services.abuse import Refused, direct_attempt_admit, holds_refused, slot_query_admit
 from core.business_time import BUSINESS_TZ
+from core.channels import LINE, channel_get
 from core.ratelimit import client_address, client_key
+from leads.candidates.line_link import IssuedCode, line_link_code_issue, line_unlink
 from leads.intake.inputs import LeadInput
 from leads.intake.tokens import booking_token_lead_id
-from leads.models import Lead
+from leads.models import ContactChannel, Lead
 from roles.selectors import role_list
 
 DAYS_SHOWN = 14
@@ -254,15 +258,57 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _fallback_label(email: str | None) -> str:
+    """The channel a candidate goes back to from LINE (line_unlink): email, else SMS."""
+    return pgettext("message channel", "email") if email else pgettext("message channel", "SMS")
+
+
+def _line_offered() -> bool:
+    """LINE is on (push and webhook) and the page can point at our official account."""
+    return bool(settings.LINE_BOT_BASIC_ID and settings.LINE_CHANNEL_SECRET and channel_get(LINE) is not None)
+
+
+def _line_context(booking: Booking, issued: IssuedCode | None) -> dict[str, Any]:
+    """The "LINEで受け取る" block: linked or not, and after a request the code with the
+    links that add our account and open a chat with the code typed in."""
+    if not _line_offered():
+        return {"line": None}
+    candidate = booking.candidate
+    basic_id = settings.LINE_BOT_BASIC_ID
+    context: dict[str, Any] = {
+        "linked": candidate.contact_channel == ContactChannel.LINE and bool(candidate.line_user_id),
+        "fallback": _fallback_label(candidate.email),
+        "add_url": f"https://line.me/R/ti/p/{quote(basic_id)}",
+        "code": None,
+    }
+    if issued is not None:
+        context["code"] = issued.code
+        context["send_url"] = f"https://line.me/R/oaMessage/{quote(basic_id)}/?{quote(issued.code)}"
+        context["expires"] = issued.expires_at.astimezone(BUSINESS_TZ).strftime("%H:%M")
+    return {"line": context}
+
+
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     booking = booking_get_by_token(token=token, now=timezone.now())
     if booking is None:
         return render(request, "consultations/pages/link_invalid.html", status=404)
     message, error = "", ""
-    if request.method == "POST":
+    issued: IssuedCode | None = None
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action in ("line_link", "line_unlink") and _line_offered():
+        # Not a change of the booking: the candidate's channel for every message.
+        if action == "line_link":
+            issued = line_link_code_issue(candidate_id=booking.candidate_id)
+        else:
+            line_unlink(candidate_id=booking.candidate_id)
+            message = _("Your messages will come by %(channel)s again.") % {
+                "channel": _fallback_label(booking.candidate.email)
+            }
+        booking = booking_get_by_token(token=token, now=timezone.now()) or booking
+    elif request.method == "POST":
         try:
-            if request.POST.get("action") == "cancel":
+            if action == "cancel":
                 booking = booking_cancel(booking_id=booking.pk, reason=request.POST.get("reason", "")[:500])
                 message = _("Your consultation is cancelled.")
             elif (start := _start(request)) is not None:
@@ -286,6 +332,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "message": message,
         "error": error,
         "open_for_changes": open_for_changes,
+        **_line_context(booking, issued),
         **(
             _day_choice(request, kind=booking.kind, now=now)
             if open_for_changes

@@ -254,7 +254,7 @@ def booking_get_by_token(*, token: str, now: datetime) -> Booking | None:
     """The booking a manage token opens, or None when the token is wrong or has expired
     (at the end of the consultation). Looked up by hash: see consultations.tokens."""
     return (
-        Booking.objects.select_related("advisor")
+        Booking.objects.select_related("advisor", "candidate")
         .filter(manage_token_hash=manage_token_hash(token=token), end_at__gt=now)
         .first()
     )

@@ -102,3 +102,25 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class SmsDelivery(models.Model):
+    """One SMS handed to a provider that takes no idempotency key (Twilio): the provider's
+    message id per outbox row, written as soon as the provider accepted it, so that a row
+    retried later is never sent again (core.channels.twilio_sms), and the delivery status
+    the provider's callbacks report."""
+
+    idempotency_key = models.UUIDField(_("idempotency key"), unique=True)  # from the outbox row
+    provider = models.CharField(_("provider"), max_length=20)
+    provider_id = models.CharField(_("provider message id"), max_length=64, unique=True)
+    status = models.CharField(_("status"), max_length=20)
+    error_code = models.CharField(_("error code"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("SMS delivery")
+        verbose_name_plural = _("SMS deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.provider_id} ({self.status})"

@@ -20,7 +20,7 @@ from leads.partners import keys as partners
 from roles.selectors import catalogue_local_forget
 
 # Partner fixtures (make_partner, partner) for every app's tests.
-pytest_plugins = ["tests.clock", "tests.partners", "tests.fake_line"]
+pytest_plugins = ["tests.clock", "tests.partners", "tests.fake_line", "tests.fake_twilio"]
 
 
 POSTGRESQL = "django.db.backends.postgresql"

@@ -175,18 +175,31 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Urakata <no-reply@urakat
 EMAIL_TIMEOUT = 10  # every outbound call has a timeout
 
 # --- Channels to candidates (core/channels): email above, SMS and LINE here -------------------
-# SMS: a class with send(message) (core.channels.sms: ConsoleSms, FileSms, LocmemSms, or a
-# provider's). Empty: SMS is off and candidates who prefer it get email.
+# SMS: "twilio" (Twilio's API, settings below), "console", "file" (SMS_FILE_PATH), "memory"
+# (tests), or the dotted path of a class with send(message). Empty: SMS is off and
+# candidates who prefer it get email (said once at start-up).
 SMS_BACKEND = env("SMS_BACKEND", default="")
 SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(VAR_DIR / "sms.jsonl"))
-# LINE Messaging API push; on when the channel access token is set (or LINE_BACKEND names a class).
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")  # E.164, or a messaging service:
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+TWILIO_TIMEOUT = env.float("TWILIO_TIMEOUT", default=10.0)  # seconds, connect and read each
+# LINE Messaging API push (line-bot-sdk); on when the channel access token is set (or
+# LINE_BACKEND names a class). The webhook (/line/webhook) needs the channel secret.
 LINE_CHANNEL_ACCESS_TOKEN = env("LINE_CHANNEL_ACCESS_TOKEN", default="")
+LINE_CHANNEL_SECRET = env("LINE_CHANNEL_SECRET", default="")
 LINE_BACKEND = env("LINE_BACKEND", default="") or (
     "core.channels.line.LineMessagingApi" if LINE_CHANNEL_ACCESS_TOKEN else ""
 )
 LINE_API_BASE_URL = env("LINE_API_BASE_URL", default="https://api.line.me")
 LINE_CONNECT_TIMEOUT = env.float("LINE_CONNECT_TIMEOUT", default=3.0)  # seconds
 LINE_READ_TIMEOUT = env.float("LINE_READ_TIMEOUT", default=10.0)
+# The official account's basic ID ("@123abcde"): the booking page's "add" and "send the
+# code" links. Empty: the page shows no LINE option.
+LINE_BOT_BASIC_ID = env("LINE_BOT_BASIC_ID", default="")
+LINE_LINK_CODE_TTL = parse_duration("LINE_LINK_CODE_TTL", env("LINE_LINK_CODE_TTL", default="30m"))
 
 # --- API ----------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = 64 * 1024  # CONTRACT section 3: larger bodies are 413
@@ -350,6 +363,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # django-axes logs usernames (email addresses) at WARNING: personal data stays out.
         "axes": {"level": "ERROR"},
+        # Twilio's client logs every request and its headers at INFO: our log keeps ids only.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 

@@ -24,8 +24,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STATIC_ROOT = None  # type: ignore[assignment]  # static files come from the app folders (WhiteNoise finders); no collectstatic here
 WHITENOISE_USE_FINDERS = True
 # SMS and LINE are on and kept in memory (core.channels.sms.outbox, core.channels.line.outbox);
-# the LINE HTTP client is tested against a local fake server (tests/core/test_channels.py).
+# the LINE SDK and Twilio clients are tested against local fake servers (tests/fake_line.py,
+# tests/fake_twilio.py), chosen by LINE_API_BASE_URL / TWILIO_API_BASE_URL.
 SMS_BACKEND = "core.channels.sms.LocmemSms"
 LINE_BACKEND = "core.channels.line.LocmemLine"
+LINE_CHANNEL_SECRET = "test-channel-secret"  # noqa: S105 - the webhook's; tests sign with it as LINE does
 # Sweeps deliver on the test's own thread, inside its transaction (tests/faults use threads).
 REMINDER_SWEEP_THREADS = 1

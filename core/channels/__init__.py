@@ -1,10 +1,13 @@
 """Channels: how a message reaches a person, behind one interface (base.Channel).
 
 - ``email``: Django's email backend (EMAIL_URL / EMAIL_BACKEND).
-- ``sms``: the class named by SMS_BACKEND (console, file, locmem here; a provider's class in
-  production). Empty: SMS is off.
-- ``line``: the class named by LINE_BACKEND; by default the Messaging API push when
-  LINE_CHANNEL_ACCESS_TOKEN is set, otherwise off.
+- ``sms``: the class named by SMS_BACKEND: "twilio" (core.channels.twilio_sms), "console",
+  "file", "memory", or a dotted path. Empty: SMS is off.
+- ``line``: the class named by LINE_BACKEND; by default the Messaging API push
+  (line-bot-sdk) when LINE_CHANNEL_ACCESS_TOKEN is set, otherwise off.
+
+A channel that is off is passed over for the next one (email); ``channels_check`` says so
+once, when a process starts (CoreConfig.ready), never per message.
 
 ``message_send`` picks the channel from the recipient's preferred channel and the addresses
 and channels that exist, renders the templates in the recipient's language, and sends.
@@ -23,11 +26,12 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.module_loading import import_string
 
-from core.channels.base import Attachment, Channel, Message, PermanentError, idempotency_key_for
+from core.channels.base import Attachment, Button, Channel, Message, PermanentError, idempotency_key_for
 from core.channels.email import EmailChannel
 
 __all__ = [
     "Attachment",
+    "Button",
     "Channel",
     "Message",
     "PermanentError",
@@ -60,9 +64,18 @@ class Recipient:
     language: str  # ja or en
 
 
+# SMS_BACKEND's short names.
+SMS_BACKENDS = {
+    "twilio": "core.channels.twilio_sms.TwilioSms",
+    "console": "core.channels.sms.ConsoleSms",
+    "file": "core.channels.sms.FileSms",
+    "memory": "core.channels.sms.LocmemSms",
+}
+
+
 @cache
 def _backend(path: str) -> Channel:
-    backend: Channel = import_string(path)()
+    backend: Channel = import_string(SMS_BACKENDS.get(path, path))()
     return backend
 
 
@@ -72,6 +85,33 @@ def channel_get(name: str) -> Channel | None:
         return EmailChannel()
     path = settings.SMS_BACKEND if name == SMS else settings.LINE_BACKEND if name == LINE else ""
     return _backend(path) if path else None
+
+
+def channels_check() -> list[str]:
+    """What is off or half configured, one line each, logged once at start-up: without
+    LINE or SMS settings candidates who prefer them get email, and nobody is told per
+    message."""
+    notes = []
+    if not settings.LINE_BACKEND:
+        notes.append("LINE is off (no LINE_CHANNEL_ACCESS_TOKEN): candidates who prefer LINE get email")
+    elif settings.LINE_BACKEND == "core.channels.line.LineMessagingApi" and not settings.LINE_CHANNEL_SECRET:
+        notes.append(
+            "LINE_CHANNEL_SECRET is not set: /line/webhook refuses every request, nobody can link LINE"
+        )
+    if not settings.SMS_BACKEND:
+        notes.append("SMS is off (no SMS_BACKEND): candidates who prefer SMS get email")
+    elif SMS_BACKENDS.get(settings.SMS_BACKEND) == SMS_BACKENDS["twilio"] and not (
+        settings.TWILIO_ACCOUNT_SID
+        and settings.TWILIO_AUTH_TOKEN
+        and (settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID)
+    ):
+        notes.append(
+            "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER"
+            " (or TWILIO_MESSAGING_SERVICE_SID): SMS will fail"
+        )
+    for note in notes:
+        logger.warning("channels: %s", note)
+    return notes
 
 
 def channel_choose(recipient: Recipient) -> tuple[str, str] | None:
@@ -91,9 +131,12 @@ def message_send(
     context: dict[str, object],
     outbox_key: str,
     attachments: Callable[[], Sequence[Attachment]] | None = None,
+    buttons: Sequence[tuple[object, str]] = (),
 ) -> str | None:
     """Render and send one message; return the channel used, or None when none reaches the
-    person (nothing is sent). Raises what the channel raises (transient or permanent)."""
+    person (nothing is sent). Raises what the channel raises (transient or permanent).
+    ``buttons`` are (label, URL): LINE shows them as buttons (labels translated in the
+    person's language), the short text still carries the links for SMS."""
     choice = channel_choose(recipient)
     if choice is None:
         return None
@@ -106,12 +149,16 @@ def message_send(
             body = render_to_string(f"{app}/email/{base}_body.txt", context)
         else:
             body = render_to_string(f"{app}/short/{base}.txt", context).strip()
+        shown = (
+            tuple(Button(label=str(label), url=url) for label, url in buttons if url) if name == LINE else ()
+        )
     message = Message(
         to=address,
         subject=subject,
         body=body,
         attachments=tuple(attachments()) if attachments is not None and name == EMAIL else (),
         idempotency_key=idempotency_key_for(outbox_key),
+        buttons=shown,
     )
     channel = channel_get(name)
     assert channel is not None

@@ -27,15 +27,26 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A link shown as a button where the channel has buttons (LINE); the text channels
+    carry the link in the body instead."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Message:
     """One rendered message to one address. ``subject`` and ``attachments`` are used by
-    email only; SMS and LINE carry ``body`` alone (a short text)."""
+    email only; SMS and LINE carry ``body`` (a short text); LINE also shows ``buttons``,
+    with ``body`` as the plain-text fallback (alt text)."""
 
     to: str
     body: str
     subject: str = ""
     attachments: tuple[Attachment, ...] = field(default=())
     idempotency_key: uuid.UUID | None = None
+    buttons: tuple[Button, ...] = field(default=())
 
 
 class Channel(Protocol):

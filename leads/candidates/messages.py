@@ -52,8 +52,10 @@ def candidate_message_send(
     quiet_hours: bool = True,
     deadline: datetime | None = None,
     attachments: Callable[[], Sequence[Attachment]] | None = None,
+    buttons: Sequence[tuple[object, str]] = (),
 ) -> Outcome:
-    """Send one outbox row's message to ``candidate``; the outcome for the outbox."""
+    """Send one outbox row's message to ``candidate``; the outcome for the outbox.
+    ``buttons`` (label, URL) are shown where the channel has buttons (LINE)."""
     if candidate.consent_withdrawn_at is not None or candidate.erased_at is not None:
         return Outcome.SKIPPED
     now = timezone.now()
@@ -71,6 +73,7 @@ def candidate_message_send(
         context=context,
         outbox_key=message.key,
         attachments=attachments,
+        buttons=buttons,
     )
     return Outcome.SKIPPED if sent_by is None else Outcome.SENT
 

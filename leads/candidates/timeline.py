@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.business_time import BUSINESS_TZ
-from leads.models import Candidate, Lead, TimelineEvent
+from leads.models import Candidate, ContactChannel, Lead, TimelineEvent
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,15 @@ def _call_outcomes() -> dict[str, str]:
     return {"reached": _("Reached"), "no_answer": _("No answer"), "voicemail": _("Voicemail left")}
 
 
+def _channel_reasons() -> dict[str, str]:
+    return {
+        "line_linked": _("LINE linked by the candidate"),
+        "line_unfollowed": _("the candidate removed our LINE account"),
+        "line_unlinked": _("the candidate chose to leave LINE"),
+        "line_moved": _("their LINE account was linked to another candidate"),
+    }
+
+
 def _event_detail(event: TimelineEvent) -> str:
     data = dict(event.data)
     parts = []
@@ -64,6 +73,11 @@ def _event_detail(event: TimelineEvent) -> str:
         stages = dict(Candidate.Stage.choices)
         previous, current = str(data.pop("from")), str(data.pop("to"))
         parts.append(f"{stages.get(previous, previous)} → {stages.get(current, current)}")
+    if event.kind == TimelineEvent.Kind.CHANNEL_CHANGED and {"from", "to", "why"} <= data.keys():
+        channels = dict(ContactChannel.choices)
+        previous, current, why = str(data.pop("from")), str(data.pop("to")), str(data.pop("why"))
+        parts.append(f"{channels.get(previous, previous)} → {channels.get(current, current)}")
+        parts.append(str(_channel_reasons().get(why, why)))
     if event.kind == TimelineEvent.Kind.CLOSED and "reason" in data:
         reason = str(data.pop("reason"))
         parts.append(str(dict(Candidate.ClosedReason.choices).get(reason, reason)))

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0019_invoices_immutable'),
+        ('leads', '0025_line_and_sms'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

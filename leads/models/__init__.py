@@ -13,6 +13,7 @@ from leads.models.candidates import (
 )
 from leads.models.invoices import Invoice, InvoiceCounter
 from leads.models.leads import LEAD_SIGN_UP_FIELDS, Lead
+from leads.models.line import LineLinkCode, LineWebhookEvent
 from leads.models.partners import ApiKey, Partner
 from leads.models.payouts import PartnerStatement, PayoutEvent, PayoutLine, PayoutRule
 from leads.models.privacy import AuditEntry, ErasureRecord
@@ -41,6 +42,8 @@ __all__ = [
     "InvoiceCounter",
     "Language",
     "Lead",
+    "LineLinkCode",
+    "LineWebhookEvent",
     "Partner",
     "PartnerStatement",
     "PayoutEvent",

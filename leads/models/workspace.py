@@ -24,6 +24,7 @@ class TimelineEvent(models.Model):
         ASSIGNED = "assigned", _("Advisor assigned")
         TASK_DONE = "task_done", _("Follow-up done")
         MERGED = "merged", _("Merged")
+        CHANNEL_CHANGED = "channel_changed", _("Contact channel changed")
 
     candidate = models.ForeignKey(
         Candidate, on_delete=models.CASCADE, related_name="timeline", verbose_name=_("candidate")

@@ -150,6 +150,10 @@ def test_a_candidate_who_prefers_line_gets_a_line_push_with_the_manage_link(api,
     assert _booking_mail() == []
     (push,) = fake_line.requests
     assert push["json"]["to"] == LINE_USER
-    (text,) = push["json"]["messages"]
-    assert text["type"] == "text"
-    assert text["text"].endswith(f"https://urakata.test/consultations/{token}")
+    (flex,) = push["json"]["messages"]
+    assert flex["type"] == "flex"
+    assert flex["altText"].endswith(f"https://urakata.test/consultations/{token}")  # the plain fallback
+    assert [button["action"]["uri"] for button in flex["contents"]["footer"]["contents"]] == [
+        f"https://urakata.test/consultations/{token}",
+        f"https://urakata.test/api/v1/consultations/manage/{token}/ics",
+    ]

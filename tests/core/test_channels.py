@@ -2,14 +2,28 @@
 fake LINE server on 127.0.0.1 (no network)."""
 
 import json
+import logging
+import os
+import subprocess
+import sys
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.test import override_settings
 
-from core.channels import Attachment, Message, PermanentError, Recipient, channel_choose, message_send
+from core.channels import (
+    Attachment,
+    Button,
+    Message,
+    PermanentError,
+    Recipient,
+    channel_choose,
+    channels_check,
+    message_send,
+)
 from core.channels import line as line_channel
 from core.channels import sms as sms_channel
 from core.channels.base import idempotency_key_for
@@ -17,8 +31,9 @@ from core.channels.line import LineMessagingApi
 from core.models import OutboxMessage
 from core.outbox import OutboxItem, Outcome, TransientError, outbox_enqueue, outbox_handler
 from core.outbox_sweep import outbox_sweep
-from tests.fake_line import LINE_USER
+from tests.fake_line import ACCEPTED, LINE_USER
 
+ROOT = Path(__file__).resolve().parents[2]
 TEN = datetime.fromisoformat("2026-11-24T10:00:00+09:00")
 
 
@@ -139,12 +154,14 @@ def test_the_idempotency_key_is_stable_per_outbox_row():
     assert idempotency_key_for("a").version == 5
 
 
-# --- LINE Messaging API push, against a fake LINE server ------------------------------------
+# --- LINE Messaging API push (line-bot-sdk), against a fake LINE server -------------------
 
 
-def _push(key="row-key"):
+def _push(key="row-key", buttons=()):
     LineMessagingApi().send(
-        Message(to=LINE_USER, body="明日10:00 ご相談", idempotency_key=idempotency_key_for(key))
+        Message(
+            to=LINE_USER, body="明日10:00 ご相談", idempotency_key=idempotency_key_for(key), buttons=buttons
+        )
     )
 
 
@@ -155,54 +172,83 @@ def test_a_push_is_one_post_with_the_token_and_a_retry_key(fake_line):
     assert request["path"] == "/v2/bot/message/push"
     assert request["headers"]["Authorization"] == "Bearer test-channel-token"
     assert request["headers"]["X-Line-Retry-Key"] == str(idempotency_key_for("row-key"))
-    assert request["headers"]["Content-Type"] == "application/json; charset=utf-8"
-    assert request["json"] == {"to": LINE_USER, "messages": [{"type": "text", "text": "明日10:00 ご相談"}]}
+    assert request["headers"]["Content-Type"] == "application/json"
+    assert request["json"] == {
+        "to": LINE_USER,
+        "messages": [{"type": "text", "text": "明日10:00 ご相談"}],
+        "notificationDisabled": False,
+    }
 
 
-def test_a_retry_key_line_already_accepted_counts_as_sent(fake_line):
-    fake_line.script = [(409, {"message": "The retry key is already accepted"}, 0)]
+def test_buttons_go_as_a_flex_bubble_with_the_text_as_alt_text(fake_line):
+    _push(
+        buttons=(
+            Button("予約を開く", "https://urakata.test/consultations/t"),
+            Button("カレンダー", "https://urakata.test/x.ics"),
+        )
+    )
 
-    _push()  # no error: the first attempt went out
+    (request,) = fake_line.requests
+    (flex,) = request["json"]["messages"]
+    assert flex["type"] == "flex"
+    assert flex["altText"] == "明日10:00 ご相談"
+    assert flex["contents"]["body"]["contents"] == [
+        {"type": "text", "text": "明日10:00 ご相談", "wrap": True}
+    ]
+    assert [b["action"] for b in flex["contents"]["footer"]["contents"]] == [
+        {"type": "uri", "label": "予約を開く", "uri": "https://urakata.test/consultations/t"},
+        {"type": "uri", "label": "カレンダー", "uri": "https://urakata.test/x.ics"},
+    ]
 
-    assert len(fake_line.requests) == 1
+
+def test_a_retry_key_line_already_accepted_counts_as_sent_and_is_delivered_once(fake_line):
+    _push()
+    _push()  # the same row again (a worker died before marking it): LINE answers 409
+
+    assert len(fake_line.requests) == 2
+    assert len(fake_line.delivered) == 1
 
 
 @pytest.mark.parametrize(
-    ("status", "reply", "error", "text"),
+    ("answer", "error", "text"),
     [
-        (500, {"message": "Internal error"}, TransientError, "LINE answered 500: Internal error"),
-        (503, {}, TransientError, "LINE answered 503: "),
-        (429, {"message": "Too many requests"}, TransientError, "LINE answered 429: Too many requests"),
+        ((500, {"message": "Internal error"}, {}), TransientError, "LINE answered 500: Internal error"),
+        ((503, {}, {}), TransientError, "LINE answered 503: "),
         (
-            400,
-            {"message": "The request body has 1 error(s)"},
+            (429, {"message": "Too many requests"}, {"Retry-After": "30"}),
+            TransientError,
+            "LINE answered 429: Too many requests (Retry-After: 30)",
+        ),
+        (
+            (400, {"message": "The request body has 1 error(s)"}, {}),
             PermanentError,
             "LINE answered 400: The request body has 1 error(s)",
         ),
         (
-            401,
-            {"message": "Authentication failed"},
+            (401, {"message": "Authentication failed"}, {}),
             PermanentError,
             "LINE answered 401: Authentication failed",
         ),
-        (403, {"message": "Not authorized"}, PermanentError, "LINE answered 403: Not authorized"),
+        ((403, {"message": "Not authorized"}, {}), PermanentError, "LINE answered 403: Not authorized"),
     ],
 )
-def test_5xx_and_429_are_transient_other_4xx_permanent(fake_line, status, reply, error, text):
-    fake_line.script = [(status, reply, 0)]
+def test_5xx_and_429_are_transient_other_4xx_permanent(fake_line, answer, error, text):
+    status, reply, headers = answer
+    fake_line.script = [(status, reply, 0, headers)]
 
     with pytest.raises(error) as raised:
         _push()
 
     assert str(raised.value) == text
+    assert fake_line.delivered == []
 
 
 def test_a_slow_answer_times_out_as_transient(fake_line):
     # The server answers 200 after 2 s: only a read timeout shorter than that (0.5 s) turns
     # the push into an error, and the request did reach it (not a connect timeout).
-    fake_line.script = [(200, {}, 2.0)]
+    fake_line.script = [(200, ACCEPTED, 2.0)]
 
-    with pytest.raises(TransientError, match=r"^LINE unreachable: TimeoutError"):
+    with pytest.raises(TransientError, match=r"^LINE unreachable: ReadTimeoutError$"):
         _push()
 
     assert len(fake_line.requests) == 1
@@ -212,7 +258,7 @@ def test_an_unreachable_server_is_transient(fake_line, settings):
     fake_line.close()
     settings.LINE_API_BASE_URL = fake_line.url  # nothing listens there any more
 
-    with pytest.raises(TransientError, match=r"^LINE unreachable: ConnectionRefusedError"):
+    with pytest.raises(TransientError, match=r"^LINE unreachable: NewConnectionError$"):
         _push()
 
 
@@ -261,3 +307,69 @@ def test_through_the_outbox_a_5xx_is_retried_with_the_same_retry_key_then_a_4xx_
     keys = [r["headers"]["X-Line-Retry-Key"] for r in fake_line.requests]
     assert keys == [str(idempotency_key_for("test.line:s:1"))] * 2
     assert uuid.UUID(keys[0]).version == 5
+
+
+# --- Start-up: what is off is said once --------------------------------------------------
+
+
+@override_settings(LINE_BACKEND="", SMS_BACKEND="")
+def test_the_start_up_check_says_once_that_line_and_sms_are_off(caplog):
+    assert channels_check() == [
+        "LINE is off (no LINE_CHANNEL_ACCESS_TOKEN): candidates who prefer LINE get email",
+        "SMS is off (no SMS_BACKEND): candidates who prefer SMS get email",
+    ]
+    assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
+
+
+@override_settings(
+    LINE_BACKEND="core.channels.line.LineMessagingApi",
+    LINE_CHANNEL_SECRET="",
+    SMS_BACKEND="twilio",
+    TWILIO_ACCOUNT_SID="",
+)
+def test_the_start_up_check_names_missing_provider_settings():
+    assert channels_check() == [
+        "LINE_CHANNEL_SECRET is not set: /line/webhook refuses every request, nobody can link LINE",
+        "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER"
+        " (or TWILIO_MESSAGING_SERVICE_SID): SMS will fail",
+    ]
+
+
+@override_settings(LINE_BACKEND="", SMS_BACKEND="")
+def test_without_line_a_line_candidate_gets_email_and_nothing_is_logged_per_message(
+    tmp_path, settings, caplog
+):
+    _templates(tmp_path, settings)
+
+    for n in range(3):
+        assert (
+            message_send(recipient=_recipient("line"), template="demo/hello", context={}, outbox_key=f"k:{n}")
+            == "email"
+        )
+
+    assert len(mail.outbox) == 3
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_process_without_line_or_sms_settings_says_so_once_at_start_up():
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("LINE_", "SMS_", "TWILIO_", "DJANGO_SETTINGS_MODULE"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="start-up-test-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ",
+        DATABASE_URL="postgres://check@127.0.0.1:5432/check",
+        ALLOWED_HOSTS="urakata.example",
+        SITE_URL="https://urakata.example",
+        INVOICE_ISSUER_NAME="check",
+        INVOICE_REGISTRATION_NUMBER="T1234567890123",
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("LINE is off (no LINE_CHANNEL_ACCESS_TOKEN)") == 1
+    assert done.stderr.count("SMS is off (no SMS_BACKEND)") == 1
