@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import OutboxMessage
+from core.models import OutboxMessage, SmsDelivery
 
 
 @admin.register(OutboxMessage)
@@ -49,3 +49,34 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
         self.message_user(
             request, _("%(count)d message(s) will be retried by the next sweep.") % {"count": count}
         )
+
+
+@admin.register(SmsDelivery)
+class SmsDeliveryAdmin(admin.ModelAdmin[SmsDelivery]):
+    """The SMS a provider accepted, with the status its callbacks reported (an undelivered
+    one shows its error code). Read only; no phone number or text is kept here."""
+
+    list_display = ("created_at", "provider", "provider_id", "status", "error_code", "updated_at")
+    list_filter = ("status", "provider")
+    search_fields = ("provider_id",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    readonly_fields = [f.name for f in SmsDelivery._meta.fields]
+
+    def _staff(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: SmsDelivery | None = None) -> bool:
+        return self._staff(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SmsDelivery | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: SmsDelivery | None = None) -> bool:
+        return False

@@ -200,3 +200,24 @@ def test_a_callback_without_a_valid_signature_is_403_and_changes_nothing(client,
     assert response.status_code == 403
     delivery.refresh_from_db()
     assert delivery.status == "queued"
+
+
+def test_staff_see_undelivered_sms_with_their_error_code_in_the_admin(client, fake_twilio):
+    from accounts.models import Groups
+    from accounts.services import staff_user_create
+
+    delivery = _delivery("sent")
+    params = {"MessageSid": delivery.provider_id, "MessageStatus": "undelivered", "ErrorCode": "30005"}
+    _callback(client, params, twilio_signature(STATUS_URL, params))
+    advisor = staff_user_create(email="sms@urakata.example", display_name="SMS", group=Groups.ADVISORS)
+    client.force_login(advisor)
+
+    page = client.get(
+        "/admin/core/smsdelivery/", {"status": "undelivered"}, headers={"Accept-Language": "en"}
+    )
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert delivery.provider_id in html
+    assert "30005" in html
+    assert client.get(f"/admin/core/smsdelivery/{delivery.pk}/delete/").status_code == 403
