@@ -43,8 +43,9 @@ from leads.candidates.pipeline import candidate_call_log, candidate_close
 from leads.candidates.profile import candidate_assign
 from leads.intake.inputs import LeadInput
 from leads.intake.services import lead_ingest
-from leads.models import Application, Candidate, CandidateCertification, Partner, WorkHistoryEntry
+from leads.models import Application, Candidate, CandidateCertification, Partner, PayoutRule, WorkHistoryEntry
 from leads.partners.keys import api_key_issue, api_key_revoke, partner_create, signing_secret_generate
+from leads.payouts.services import month_bounds, statements_issue
 from leads.placements.fees import placement_record_leaving
 from leads.placements.services import (
     application_accept,
@@ -308,6 +309,10 @@ def seed_everything() -> Seed:
     api_key_revoke(api_key=keys[0])
     signing_secret_generate(partner=partner)
     partner_create(slug="quiet-media", name="Quiet Media")
+    # Paid per new person: its leads make payout lines, issued below on a statement.
+    PayoutRule.objects.create(
+        partner=partner, event="lead_accepted", amount_jpy=3000, effective_from=today - timedelta(days=400)
+    )
 
     birth = today - timedelta(days=24 * 365 + 100)
     own = _candidate(
@@ -405,6 +410,11 @@ def seed_everything() -> Seed:
         candidate_id=unassigned.pk, advisor_id=advisor.pk, due_at=now, title="後で"
     )
     followup_task_snooze(task_id=snoozed.pk, until=now + timedelta(hours=5), by=advisor)
+
+    # This month's lines on a statement (issued as on the 1st of next month), then one more
+    # line for the running month's draft.
+    statements_issue(month=today, now=month_bounds(today)[1])
+    _candidate(partner)
 
     # A delivery that failed: the sweep records this after its last attempt.
     first = OutboxMessage.objects.order_by("pk").first()

@@ -155,6 +155,8 @@ NOT_FOR_STAFF = {
     "GET /api/v1/leads/",
     "GET /api/v1/leads/{lead_id}/",
     "GET /api/v1/partner/stats/",
+    "GET /api/v1/partner/statements/",
+    "GET /api/v1/partner/statements/{number}/",
 }
 
 

@@ -34,7 +34,7 @@ from consultations.services import advisor_onboard
 from core.business_time import BUSINESS_TZ
 from leads.intake.services import lead_ingest
 from leads.intake.tokens import booking_token_for
-from leads.models import Application, Candidate, Invoice
+from leads.models import Application, Candidate, Invoice, PartnerStatement
 from leads.placements.ledgers import Ledger
 from leads.privacy.records import person_erase
 from tests.screens import (
@@ -384,6 +384,15 @@ def walk_invoice_pdf(visit: Visit, model_admin: admin.ModelAdmin[Any]) -> None:
     visit.walk.get(reverse("admin:leads_invoice_pdf", args=[0]), 404 if may else 403)
 
 
+def walk_statement_csv(visit: Visit, model_admin: admin.ModelAdmin[Any]) -> None:
+    may = model_admin.has_view_permission(visit.request())
+    statements = list(PartnerStatement.objects.order_by("pk"))
+    assert statements, "the seed issues a statement"
+    for statement in statements:
+        visit.walk.get(reverse("admin:leads_partnerstatement_csv", args=[statement.pk]), 200 if may else 403)
+    visit.walk.get(reverse("admin:leads_partnerstatement_csv", args=[0]), 404 if may else 403)
+
+
 def walk_invoice_journal(visit: Visit, model_admin: admin.ModelAdmin[Any]) -> None:
     may = model_admin.has_view_permission(visit.request())
     url = reverse("admin:leads_invoice_journal")
@@ -396,6 +405,7 @@ def walk_invoice_journal(visit: Visit, model_admin: admin.ModelAdmin[Any]) -> No
 CUSTOM_VIEWS: dict[str, Callable[[Visit, admin.ModelAdmin[Any]], None]] = {
     "leads_invoice_pdf": walk_invoice_pdf,
     "leads_invoice_journal": walk_invoice_journal,
+    "leads_partnerstatement_csv": walk_statement_csv,
     "leads_candidate_dashboard": walk_dashboard,
     "leads_placement_ledgers": walk_ledgers,
     "leads_erasurerecord_retention": walk_retention,
