@@ -74,6 +74,12 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             # would expire on arrival. A few extra queued sweeps are harmless (SKIP LOCKED).
             "options": {"expires": max(float(settings.REMINDER_SWEEP_SECONDS), SWEEP_EXPIRES_FLOOR)},
         },
+        "webhook-deliveries": {
+            "task": "leads.tasks.webhooks_dispatch_task",
+            "schedule": float(settings.REMINDER_SWEEP_SECONDS),
+            # As the outbox's: a run that could not start in time is covered by the next.
+            "options": {"expires": max(float(settings.REMINDER_SWEEP_SECONDS), SWEEP_EXPIRES_FLOOR)},
+        },
         "idempotency-purge": {
             "task": "core.tasks.idempotency_purge_task",
             "schedule": 3600.0,

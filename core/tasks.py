@@ -69,14 +69,15 @@ class _KickConnection:
         self.connection: Any = None
         self.pid = 0
 
-    def enqueue(self, countdown: float) -> None:
+    def enqueue(self, countdown: float, task: Any = None) -> None:
+        task = task or outbox_sweep_task
         with self.lock:
             if self.connection is None or self.pid != os.getpid():  # none yet, or forked
                 app = outbox_sweep_task.app
                 self.connection = app.connection_for_write(transport_options={"max_retries": 0})
                 self.pid = os.getpid()
             try:
-                outbox_sweep_task.apply_async(  # type: ignore[call-arg]  # celery-types omit `connection`
+                task.apply_async(  # celery-types omit `connection`
                     countdown=countdown, retry=False, connection=self.connection
                 )
             except Exception:
@@ -93,6 +94,15 @@ def _enqueue_sweep(countdown: float = 0.0) -> None:
         _kick_connection.enqueue(countdown)
     except Exception as exc:  # the broker is down: the row is committed, beat's sweep delivers it
         logger.warning("outbox: could not enqueue a sweep (%s); beat will deliver", type(exc).__name__)
+
+
+def task_kick(task: Any, *, countdown: float = 0.0) -> None:
+    """Enqueue ``task`` on the kept broker connection; with the broker down, log it and
+    leave the work to beat's next run."""
+    try:
+        _kick_connection.enqueue(countdown, task)
+    except Exception as exc:
+        logger.warning("could not enqueue %s (%s); beat will run it", task.name, type(exc).__name__)
 
 
 KICK_DELAY = 1.0  # seconds

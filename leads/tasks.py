@@ -1,3 +1,5 @@
+import time
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -64,3 +66,50 @@ def invoices_daily_task() -> str:
     issued = invoices_issue_due()
     overdue = invoices_overdue_scan()
     return f"issued={issued} overdue={overdue}"
+
+
+# A delivery run claims for this long, then finishes what is in flight (at most
+# WEBHOOK_TIMEOUT more), far inside the 240 s soft time limit; beat and the kicks start the
+# next one.
+WEBHOOK_DISPATCH_BUDGET = 50.0  # seconds
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def webhooks_dispatch_task() -> str:
+    """Deliver due webhooks (leads.partners.webhook_delivery). Idempotent: deliveries are
+    claimed with SKIP LOCKED and a lease, so a repeated, redelivered or concurrent run
+    delivers nothing twice. At most WEBHOOK_DISPATCHERS runs at once (slots in the cache), so
+    that webhooks never take every worker from the reminders; a run that finds no free
+    slot ends at once."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from leads.partners.webhook_delivery import webhook_dispatch
+
+    hold = WEBHOOK_DISPATCH_BUDGET + settings.WEBHOOK_TIMEOUT + 30
+    for slot in range(settings.WEBHOOK_DISPATCHERS):
+        key = f"webhooks:dispatcher:{slot}"
+        if cache.add(key, 1, timeout=hold):
+            try:
+                return str(webhook_dispatch(time_budget=WEBHOOK_DISPATCH_BUDGET))
+            finally:
+                cache.delete(key)
+    return "busy"
+
+
+KICK_DELAY = 1.0  # seconds
+_next_kick = 0.0
+
+
+def webhooks_kick() -> None:
+    """Ask for a delivery run now (called once a transaction that wrote deliveries has
+    committed; leads.apps registers it). At most one a second per process; best effort, as
+    beat's run every REMINDER_SWEEP_SECONDS delivers whatever a lost kick leaves."""
+    from core.tasks import task_kick
+
+    global _next_kick  # noqa: PLW0603 - a per-process rate limit, nothing to share
+    now = time.monotonic()
+    if now < _next_kick:
+        return
+    _next_kick = now + KICK_DELAY
+    task_kick(webhooks_dispatch_task)

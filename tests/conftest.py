@@ -20,7 +20,13 @@ from leads.partners import keys as partners
 from roles.selectors import catalogue_local_forget
 
 # Partner fixtures (make_partner, partner) for every app's tests.
-pytest_plugins = ["tests.clock", "tests.partners", "tests.fake_line", "tests.fake_twilio"]
+pytest_plugins = [
+    "tests.clock",
+    "tests.partners",
+    "tests.fake_line",
+    "tests.fake_twilio",
+    "tests.webhook_receiver",
+]
 
 
 POSTGRESQL = "django.db.backends.postgresql"

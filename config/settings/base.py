@@ -201,6 +201,21 @@ LINE_READ_TIMEOUT = env.float("LINE_READ_TIMEOUT", default=10.0)
 LINE_BOT_BASIC_ID = env("LINE_BOT_BASIC_ID", default="")
 LINE_LINK_CODE_TTL = parse_duration("LINE_LINK_CODE_TTL", env("LINE_LINK_CODE_TTL", default="30m"))
 
+# --- Webhooks to partners (CONTRACT section 7) ----------------------------------------------
+# Lifts the SSRF guard (http and private, loopback or link-local receivers): development and
+# tests only; production settings refuse it.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# A delivery is a success only with a 2xx within this long (connect and read together).
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=15.0)
+# Requests one delivery process makes at once, and to one endpoint at most: a slow or dead
+# receiver ties up its own share, never the other partners' (leads.partners.webhook_delivery).
+WEBHOOK_THREADS = parse_positive_int("WEBHOOK_THREADS", env("WEBHOOK_THREADS", default="16"))
+WEBHOOK_ENDPOINT_CONCURRENCY = parse_positive_int(
+    "WEBHOOK_ENDPOINT_CONCURRENCY", env("WEBHOOK_ENDPOINT_CONCURRENCY", default="4")
+)
+# Delivery runs at once across the workers (each a Celery task holding one worker slot).
+WEBHOOK_DISPATCHERS = parse_positive_int("WEBHOOK_DISPATCHERS", env("WEBHOOK_DISPATCHERS", default="2"))
+
 # --- API ----------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = 64 * 1024  # CONTRACT section 3: larger bodies are 413
 REST_FRAMEWORK = {

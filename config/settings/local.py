@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# Webhook receivers on this machine (http, loopback) may be tried out; never in production.
+os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE", "true")
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env

@@ -29,6 +29,9 @@ DEBUG = env.bool("DEBUG", default=False)
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off with production settings.")
 
+if env.bool("WEBHOOK_ALLOW_PRIVATE", default=False):
+    raise ImproperlyConfigured("WEBHOOK_ALLOW_PRIVATE is for development and tests, never production.")
+
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

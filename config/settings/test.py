@@ -31,3 +31,6 @@ LINE_BACKEND = "core.channels.line.LocmemLine"
 LINE_CHANNEL_SECRET = "test-channel-secret"  # noqa: S105 - the webhook's; tests sign with it as LINE does
 # Sweeps deliver on the test's own thread, inside its transaction (tests/faults use threads).
 REMINDER_SWEEP_THREADS = 1
+# Webhook receivers in the tests listen on loopback over plain HTTP; the SSRF tests turn
+# the guard back on.
+WEBHOOK_ALLOW_PRIVATE = True

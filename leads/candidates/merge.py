@@ -22,6 +22,7 @@ from leads.models import (
     TimelineEvent,
     WorkHistoryEntry,
 )
+from leads.partners.webhooks import lead_status_changed_emit
 from leads.payouts.services import payout_clawback
 
 # The parts that hang their own rows on a candidate and sit above this module (placements'
@@ -55,6 +56,7 @@ def candidate_merge(*, keep_id: uuid.UUID, duplicate_id: uuid.UUID, by: User | N
     if duplicate.stage == Candidate.Stage.PLACED:
         raise ValidationError(_("A placed candidate cannot be merged away."), code="placed")
 
+    moved_leads = list(Lead.objects.filter(candidate=duplicate).values_list("pk", flat=True))
     moved = {
         "leads": Lead.objects.filter(candidate=duplicate).update(candidate=keep),
         "events": TimelineEvent.objects.filter(candidate=duplicate).update(candidate=keep),
@@ -91,6 +93,11 @@ def candidate_merge(*, keep_id: uuid.UUID, duplicate_id: uuid.UUID, by: User | N
         fields.append("credited_lead")
     if fields:
         keep.save(update_fields=[*fields, "updated_at"])
+    if moved_leads and keep.partner_status != duplicate.partner_status:
+        # The moved leads' partners now see the kept record's status.
+        lead_status_changed_emit(
+            candidate_id=keep.pk, status=keep.partner_status, at=timezone.now(), lead_ids=moved_leads
+        )
 
     timeline_record(
         candidate_id=keep.pk,

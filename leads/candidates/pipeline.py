@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from leads.models import Candidate, PayoutEvent, TimelineEvent
+from leads.partners.webhooks import lead_status_changed_emit
 from leads.payouts.services import payout_record
 
 Stage = Candidate.Stage
@@ -74,6 +75,7 @@ def _save(candidate: Candidate, *, fields: list[str], now: datetime) -> None:
         fields += ["partner_status", "partner_status_changed_at"]
         if status in PAYABLE and candidate.credited_lead_id is not None:
             payout_record(lead_id=candidate.credited_lead_id, event=PAYABLE[status], at=now)
+        lead_status_changed_emit(candidate_id=candidate.pk, status=status, at=now)
     candidate.save(update_fields=[*fields, "updated_at"])
 
 

@@ -17,6 +17,13 @@ from leads.models.line import LineLinkCode, LineWebhookEvent
 from leads.models.partners import ApiKey, Partner
 from leads.models.payouts import PartnerStatement, PayoutEvent, PayoutLine, PayoutRule
 from leads.models.privacy import AuditEntry, ErasureRecord
+from leads.models.webhooks import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+)
 from leads.models.workspace import CandidateCertification, FollowUpTask, TimelineEvent, WorkHistoryEntry
 
 # For drf-spectacular's ENUM_NAME_OVERRIDES, which needs a module-level path.
@@ -54,6 +61,11 @@ __all__ = [
     "SkillLevel",
     "Strength",
     "TimelineEvent",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookEventType",
     "WorkHistoryEntry",
     "validate_prefecture_codes",
     "validate_strengths",
