@@ -24,7 +24,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
-    at: float  # time.time() on arrival
+    at: float  # time.time() on arrival (frozen with the test's clock)
+    arrived: float  # time.monotonic() on arrival: for the order and spacing of arrivals
     verified_with: list[str] = field(default_factory=list)  # the secrets its signature verified with
 
     @property
@@ -54,6 +55,7 @@ class WebhookReceiver:
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
                     at=time.time(),
+                    arrived=time.monotonic(),
                 )
                 for secret in list(receiver.secrets):
                     try:

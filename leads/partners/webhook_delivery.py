@@ -31,8 +31,7 @@ import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, Q
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
 
 from core.outbox import OutboxItem, outbox_enqueue
 from leads.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -150,7 +149,8 @@ def _post(job: _Job, pools: _Pools) -> _Outcome:
     started = time.perf_counter()
     outcome = _Outcome(job=job, at=now)
     try:
-        resolved = webhook_url_resolve(endpoint.url)
+        with translation.override("en"):  # attempts are recorded in English, as errors are
+            resolved = webhook_url_resolve(endpoint.url)
         body = event.body.encode()
         headers = {
             "Content-Type": "application/json",
@@ -187,7 +187,7 @@ def _post(job: _Job, pools: _Pools) -> _Outcome:
     except WebhookUrlRefused as exc:
         outcome.error = str(exc)
     except urllib3.exceptions.TimeoutError:
-        outcome.error = _("No answer within %(seconds)s s.") % {"seconds": f"{settings.WEBHOOK_TIMEOUT:g}"}
+        outcome.error = f"No answer within {settings.WEBHOOK_TIMEOUT:g} s."
     except urllib3.exceptions.HTTPError as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # a bug must not kill the sender thread, nor lose the row
@@ -223,6 +223,13 @@ class _Queues:
                 self.in_flight[endpoint_id] += 1
                 return job
         return None
+
+    def drop(self, endpoint_ids: set[Any]) -> None:
+        """Forget the waiting jobs of disabled endpoints (their rows were failed with them)."""
+        if endpoint_ids:
+            with self.cond:
+                for endpoint_id in endpoint_ids:
+                    self.waiting.pop(endpoint_id, None)
 
     def load(self, endpoint_id: Any) -> int:
         return len(self.waiting.get(endpoint_id, ())) + self.in_flight[endpoint_id]
@@ -308,9 +315,11 @@ def _claim(queues: _Queues, *, token: uuid.UUID, now: datetime) -> int:
     return len(claimed)
 
 
-def _record(outcomes: list[_Outcome], *, token: uuid.UUID, result: DispatchResult) -> None:
+def _record(outcomes: list[_Outcome], *, token: uuid.UUID, result: DispatchResult) -> set[Any]:
     """Write a round's outcomes: every attempt, the successes in one UPDATE, each failure's
-    retry or end, and what the endpoints' failures mean. One transaction."""
+    retry or end, and what the endpoints' failures mean. One transaction. Return the
+    endpoints it disabled (their pending deliveries failed with them)."""
+    disabled: set[Any] = set()
     now = timezone.now()
     sent = [o for o in outcomes if o.sent]
     handed_back = [o.job.delivery.pk for o in outcomes if not o.sent]
@@ -348,8 +357,8 @@ def _record(outcomes: list[_Outcome], *, token: uuid.UUID, result: DispatchResul
                 failing_since=None
             )
         for o in sent:
-            if not o.succeeded:
-                _failure(o, token=token, now=now, result=result)
+            if not o.succeeded and _failure(o, token=token, now=now, result=result):
+                disabled.add(o.job.delivery.endpoint_id)
         if handed_back:
             WebhookDelivery.objects.filter(pk__in=handed_back, lease_token=token).update(
                 state=State.PENDING,
@@ -360,7 +369,9 @@ def _record(outcomes: list[_Outcome], *, token: uuid.UUID, result: DispatchResul
             )
 
 
-def _failure(outcome: _Outcome, *, token: uuid.UUID, now: datetime, result: DispatchResult) -> None:
+def _failure(outcome: _Outcome, *, token: uuid.UUID, now: datetime, result: DispatchResult) -> bool:
+    """Record a failed attempt: a retry on the schedule, or the end. True if the endpoint
+    was disabled (410, or five days of failures)."""
     delivery = outcome.job.delivery
     endpoint_id = delivery.endpoint_id
     mine = WebhookDelivery.objects.filter(pk=delivery.pk, lease_token=token)
@@ -377,11 +388,11 @@ def _failure(outcome: _Outcome, *, token: uuid.UUID, now: datetime, result: Disp
             endpoint_id=endpoint_id,
             reason=WebhookEndpoint.DisabledReason.GONE,
             now=now,
-            error=_("The endpoint answered 410 Gone and was disabled."),
+            error="The endpoint answered 410 Gone and was disabled.",
         )
         logger.warning("webhooks: endpoint %s answered 410 and is disabled", endpoint_id)
         result.failed += 1
-        return
+        return True
     if delivery.attempts >= MAX_ATTEMPTS:
         mine.update(state=State.FAILED, **changes)
         result.failed += 1
@@ -399,7 +410,7 @@ def _failure(outcome: _Outcome, *, token: uuid.UUID, now: datetime, result: Disp
         endpoint_id=endpoint_id,
         reason=WebhookEndpoint.DisabledReason.FAILING,
         now=now,
-        error=_("The endpoint failed every attempt for 5 days and was disabled."),
+        error="The endpoint failed every attempt for 5 days and was disabled.",
     ):
         logger.warning("webhooks: endpoint %s failed for 5 days and is disabled", endpoint_id)
         outbox_enqueue(
@@ -413,6 +424,8 @@ def _failure(outcome: _Outcome, *, token: uuid.UUID, now: datetime, result: Disp
                 )
             ]
         )
+        return True
+    return False
 
 
 def _release(queues: _Queues, token: uuid.UUID) -> None:
@@ -462,7 +475,7 @@ def webhook_dispatch(
                 outcomes, queues.outcomes = queues.outcomes, []
                 busy = queues.total()
             if outcomes:
-                _record(outcomes, token=token, result=result)
+                queues.drop(_record(outcomes, token=token, result=result))
             if claimed or outcomes or busy:
                 continue
             if not wait_for_due or not _wait_for_next_due(deadline):

@@ -198,7 +198,7 @@ def webhook_endpoint_disable(*, endpoint_id: Any, reason: str, now: datetime, er
         state=WebhookDelivery.State.FAILED,
         lease_token=None,
         lease_until=None,
-        last_error=(error or _("The endpoint was disabled."))[:500],
+        last_error=(error or "The endpoint was disabled.")[:500],  # English, as every delivery error
         updated_at=now,
     )
     return bool(disabled)
