@@ -80,6 +80,12 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             # As the outbox's: a run that could not start in time is covered by the next.
             "options": {"expires": max(float(settings.REMINDER_SWEEP_SECONDS), SWEEP_EXPIRES_FLOOR)},
         },
+        "webhook-history-purge": {
+            "task": "leads.tasks.webhook_history_purge_task",
+            # Daily at 04:00 JST; a missed run is made up by the next.
+            "schedule": crontab(hour=4, minute=0),
+            "options": {"expires": 23 * 3600.0},
+        },
         "idempotency-purge": {
             "task": "core.tasks.idempotency_purge_task",
             "schedule": 3600.0,

@@ -113,3 +113,12 @@ def webhooks_kick() -> None:
         return
     _next_kick = now + KICK_DELAY
     task_kick(webhooks_dispatch_task)
+
+
+@shared_task
+def webhook_history_purge_task() -> int:
+    """Delete webhook events past their 30 days, with their deliveries and attempts (daily,
+    from beat). Idempotent."""
+    from leads.partners.webhooks import webhook_history_purge
+
+    return webhook_history_purge()

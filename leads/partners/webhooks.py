@@ -370,3 +370,27 @@ def statement_issued_emit(statement: PartnerStatement) -> None:
         ],
         at=statement.issued_at,
     )
+
+
+# Events are kept this long after they happened (with their deliveries and attempts), so a
+# partner can list and replay a month of them; a delivery still pending keeps its event.
+HISTORY_KEPT = timedelta(days=30)
+
+
+def webhook_history_purge(*, now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete the events older than HISTORY_KEPT, with their deliveries and attempts, in
+    batches (each its own transaction). Return how many events."""
+    cutoff = (now or timezone.now()) - HISTORY_KEPT
+    live = [WebhookDelivery.State.PENDING, WebhookDelivery.State.SENDING]
+    purged = 0
+    while True:
+        ids = list(
+            WebhookEvent.objects.filter(created_at__lt=cutoff)
+            .exclude(deliveries__state__in=live)
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return purged
+        with transaction.atomic():
+            WebhookEvent.objects.filter(pk__in=ids).delete()
+        purged += len(ids)

@@ -389,3 +389,35 @@ def test_the_task_runs_at_most_webhook_dispatchers_at_once(db, settings):
     finally:
         cache.delete("webhooks:dispatcher:0")
     assert webhooks_dispatch_task() == "succeeded=0 retrying=0 failed=0"
+
+
+def test_events_are_kept_thirty_days_unless_a_delivery_is_pending(partner, webhook_receiver):
+    from leads.tasks import webhook_history_purge_task
+
+    endpoint_for(partner, webhook_receiver)
+    user = manager()
+    with at("2027-03-01T10:00:00"):
+        lead = send_lead(partner)
+        move(user, lead, "contacted")
+        dispatch()
+        webhook_receiver.answer = lambda _request: 500
+        move(user, lead, "consultation_booked")
+        dispatch()  # failed once, retrying: pending
+    with at("2027-03-31T10:00:00"):
+        assert webhook_history_purge_task() == 0  # thirty days to the second: kept
+    with at("2027-03-31T10:00:01"):
+        assert webhook_history_purge_task() == 1
+    (kept,) = WebhookEvent.objects.all()
+    assert json.loads(kept.body)["data"]["status"] == "consultation_booked"
+    assert list(WebhookDelivery.objects.values_list("state", flat=True)) == ["pending"]
+    assert WebhookAttempt.objects.count() == 1
+
+
+def test_beat_asks_for_deliveries_and_the_daily_purge(settings):
+    from config.celery import app
+
+    schedule = app.conf.beat_schedule
+    assert schedule["webhook-deliveries"]["task"] == "leads.tasks.webhooks_dispatch_task"
+    assert schedule["webhook-deliveries"]["schedule"] == float(settings.REMINDER_SWEEP_SECONDS)
+    assert schedule["webhook-history-purge"]["task"] == "leads.tasks.webhook_history_purge_task"
+    assert {"leads.tasks.webhooks_dispatch_task", "leads.tasks.webhook_history_purge_task"} <= set(app.tasks)
