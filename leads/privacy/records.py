@@ -42,6 +42,7 @@ from leads.models import (
     ErasureRecord,
     FollowUpTask,
     Lead,
+    LineLinkCode,
     PayoutLine,
     TimelineEvent,
     WorkHistoryEntry,
@@ -268,6 +269,8 @@ def person_erase(
         }
     )
     counts["leads"] = _leads_erase(lead_ids=lead_ids, placeholder=placeholder)
+    # A code still valid would link a LINE account to the erased record.
+    counts["line_link_codes"], _ = LineLinkCode.objects.filter(candidate_id=locked.pk).delete()
     events = TimelineEvent.objects.filter(candidate_id=locked.pk)
     counts["timeline_events"] = events.update(note="")
     events.exclude(kind__in=TIMELINE_KEEP_DATA).update(data={})

@@ -327,3 +327,17 @@ def test_the_timeline_says_how_the_channel_changed(advisors, lead, line_on):
             ("連絡手段の変更", "LINE → メール 本人がLINEでの受け取りをやめた"),
             ("連絡手段の変更", "電話 → LINE 本人がLINEを連携"),
         ]
+
+
+def test_an_erased_persons_link_code_no_longer_links_anyone(advisors, lead, line_on):
+    from leads.privacy.records import person_erase
+
+    client = Client()
+    code = _code(client.post(_book(lead, client), {"action": "line_link"}))
+    record = person_erase(candidate=_candidate(lead), requested_by="本人", by=None)
+
+    assert record.counts["line_link_codes"] == 1
+    assert _deliver(_event("follow"), _text(code)).status_code == 200
+    candidate = _candidate(lead)
+    assert (candidate.line_user_id, candidate.erased_at is not None) == ("", True)
+    assert LineLinkCode.objects.count() == 0
