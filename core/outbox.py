@@ -21,7 +21,7 @@ about, delivered afterwards by a sweep that can run anywhere, any number of time
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from django.db import DatabaseError
@@ -37,7 +37,13 @@ class Outcome(Enum):
 
 
 class TransientError(Exception):
-    """A failure that may go away by itself (a provider timeout, no advisor yet)."""
+    """A failure that may go away by itself (a provider timeout, no advisor yet).
+    ``retry_after``: the provider said when to try again (a 429's Retry-After); the row then
+    waits at least that long, and longer if its backoff says so."""
+
+    def __init__(self, *args: object, retry_after: timedelta | None = None) -> None:
+        super().__init__(*args)
+        self.retry_after = retry_after
 
 
 class Deferred(Exception):  # a control-flow signal, not an error

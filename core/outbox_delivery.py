@@ -95,7 +95,7 @@ def outbox_deliver_one(message: OutboxMessage, token: uuid.UUID, now: datetime) 
             )
             _finish(message, token, state=OutboxMessage.State.FAILED, last_error=error)
             return "failed"
-        retry_at = now + _backoff(message.attempts)
+        retry_at = now + max(_backoff(message.attempts), getattr(exc, "retry_after", None) or timedelta(0))
         _finish(message, token, state=OutboxMessage.State.PENDING, due_at=retry_at, last_error=error)
         return "retrying"
     except Exception as exc:  # a bug or a permanent refusal: fail visibly, never retry blindly

@@ -15,10 +15,13 @@ supported. LINE_API_BASE_URL points the SDK elsewhere (the tests' loopback fake)
 
 import json
 import threading
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import urllib3
 from django.conf import settings
+from django.utils import timezone
 from linebot.v3.messaging import (
     ApiClient,
     Configuration,
@@ -101,10 +104,31 @@ class LineMessagingApi:
             if status == 429 or status >= 500:
                 retry_after = (exc.headers or {}).get("Retry-After")
                 wait = f" (Retry-After: {retry_after})" if retry_after else ""
-                raise TransientError(f"LINE answered {status}: {detail}{wait}") from exc
+                raise TransientError(
+                    f"LINE answered {status}: {detail}{wait}", retry_after=_retry_after(retry_after)
+                ) from exc
             raise PermanentError(f"LINE answered {status}: {detail}") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:  # timeouts, refused connections
             raise TransientError(f"LINE unreachable: {type(exc).__name__}") from exc
+
+
+# A Retry-After longer than this is not believed: the row's own backoff takes over.
+RETRY_AFTER_CAP = timedelta(hours=1)
+
+
+def _retry_after(value: str | None) -> timedelta | None:
+    """Retry-After as seconds or an HTTP date (RFC 9110), capped; None if absent or garbled."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        wait = timedelta(seconds=int(value))
+    else:
+        try:
+            wait = parsedate_to_datetime(value) - timezone.now()
+        except (TypeError, ValueError):
+            return None
+    return min(max(wait, timedelta(0)), RETRY_AFTER_CAP)
 
 
 def _detail(reply: bytes | str | None) -> str:

@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import override_settings
 
@@ -241,6 +242,27 @@ def test_5xx_and_429_are_transient_other_4xx_permanent(fake_line, answer, error,
 
     assert str(raised.value) == text
     assert fake_line.delivered == []
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [
+        ("120", timedelta(seconds=120)),
+        ("Sun, 06 Dec 2026 10:02:00 GMT", timedelta(minutes=2)),  # an HTTP date, 2 minutes on
+        ("86400", timedelta(hours=1)),  # not believed beyond an hour
+        ("soon", None),
+    ],
+)
+def test_lines_retry_after_tells_the_outbox_when_to_try_again(fake_line, header, wait):
+    fake_line.script = [(429, {"message": "Too many requests"}, 0, {"Retry-After": header})]
+
+    with (
+        time_machine.travel(datetime(2026, 12, 6, 10, 0, tzinfo=UTC), tick=False),
+        pytest.raises(TransientError) as raised,
+    ):
+        _push()
+
+    assert raised.value.retry_after == wait
 
 
 def test_a_slow_answer_times_out_as_transient(fake_line):

@@ -36,6 +36,11 @@ def _flaky(message):
     raise TransientError("provider timed out")
 
 
+@outbox_handler("test.busy")
+def _busy(message):
+    raise TransientError("LINE answered 429", retry_after=timedelta(minutes=5))
+
+
 @outbox_handler("test.broken")
 def _broken(message):
     raise KeyError("bug")
@@ -123,6 +128,14 @@ def test_transient_failures_back_off_then_fail_visibly():
     assert str(result) == "sent=0 skipped=0 failed=1"
     backoffs = [timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
     assert due_times[:4] == backoffs
+
+
+def test_a_providers_retry_after_is_waited_for_when_longer_than_the_backoff():
+    _enqueue("test.busy", "a", "2026-11-24T10:00:00+09:00")
+    now = datetime.fromisoformat("2026-11-24T10:00:00+09:00")
+    outbox_sweep(now=now)
+    row = OutboxMessage.objects.get()
+    assert (row.state, row.due_at - now) == ("pending", timedelta(minutes=5))  # not the 30 s backoff
 
 
 def test_a_bug_fails_at_once_without_retrying():
