@@ -102,9 +102,11 @@ _next_kick = 0.0
 
 
 def webhooks_kick() -> None:
-    """Ask for a delivery run now (called once a transaction that wrote deliveries has
-    committed; leads.apps registers it). At most one a second per process; best effort, as
-    beat's run every REMINDER_SWEEP_SECONDS delivers whatever a lost kick leaves."""
+    """Ask for a delivery run a second from now (called once a transaction that wrote
+    deliveries has committed; leads.apps registers it). At most one a second per process,
+    run a second later, so that it covers every delivery committed in that second (as
+    core.tasks.outbox_kick_on_commit does); best effort, as beat's run every
+    REMINDER_SWEEP_SECONDS delivers whatever a lost kick leaves."""
     from core.tasks import task_kick
 
     global _next_kick  # noqa: PLW0603 - a per-process rate limit, nothing to share
@@ -112,7 +114,7 @@ def webhooks_kick() -> None:
     if now < _next_kick:
         return
     _next_kick = now + KICK_DELAY
-    task_kick(webhooks_dispatch_task)
+    task_kick(webhooks_dispatch_task, countdown=KICK_DELAY)
 
 
 @shared_task

@@ -421,3 +421,21 @@ def test_beat_asks_for_deliveries_and_the_daily_purge(settings):
     assert schedule["webhook-deliveries"]["schedule"] == float(settings.REMINDER_SWEEP_SECONDS)
     assert schedule["webhook-history-purge"]["task"] == "leads.tasks.webhook_history_purge_task"
     assert {"leads.tasks.webhooks_dispatch_task", "leads.tasks.webhook_history_purge_task"} <= set(app.tasks)
+
+
+def test_a_committed_change_asks_for_a_delivery_run_at_once(
+    partner, webhook_receiver, django_capture_on_commit_callbacks, monkeypatch
+):
+    kicked = []
+    monkeypatch.setattr(
+        "core.tasks.task_kick", lambda task, countdown=0.0: kicked.append((task.name, countdown))
+    )
+    monkeypatch.setattr("leads.tasks._next_kick", 0.0)
+    endpoint_for(partner, webhook_receiver)
+    lead = send_lead(partner)
+    user = manager()
+    with django_capture_on_commit_callbacks(execute=True):
+        move(user, lead, "contacted")
+    with django_capture_on_commit_callbacks(execute=True):
+        move(user, lead, "consultation_booked")  # within the second: covered by the same run
+    assert kicked == [("leads.tasks.webhooks_dispatch_task", 1.0)]
