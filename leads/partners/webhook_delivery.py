@@ -359,14 +359,7 @@ def _record(outcomes: list[_Outcome], *, token: uuid.UUID, result: DispatchResul
         for o in sent:
             if not o.succeeded and _failure(o, token=token, now=now, result=result):
                 disabled.add(o.job.delivery.endpoint_id)
-        if handed_back:
-            WebhookDelivery.objects.filter(pk__in=handed_back, lease_token=token).update(
-                state=State.PENDING,
-                lease_token=None,
-                lease_until=None,
-                attempts=F("attempts") - 1,
-                updated_at=now,
-            )
+        _hand_back(handed_back, token=token)
 
 
 def _failure(outcome: _Outcome, *, token: uuid.UUID, now: datetime, result: DispatchResult) -> bool:
@@ -428,11 +421,9 @@ def _failure(outcome: _Outcome, *, token: uuid.UUID, now: datetime, result: Disp
     return False
 
 
-def _release(queues: _Queues, token: uuid.UUID) -> None:
-    """Hand the claimed jobs no thread started back to pending, uncounted."""
-    with queues.cond:
-        ids = [job.delivery.pk for jobs in queues.waiting.values() for job in jobs]
-        queues.waiting.clear()
+def _hand_back(ids: list[int], *, token: uuid.UUID) -> None:
+    """Claimed deliveries not attempted (the lease ran short, the run ended) go back to
+    pending, uncounted."""
     if ids:
         WebhookDelivery.objects.filter(pk__in=ids, lease_token=token).update(
             state=State.PENDING,
@@ -441,6 +432,14 @@ def _release(queues: _Queues, token: uuid.UUID) -> None:
             attempts=F("attempts") - 1,
             updated_at=timezone.now(),
         )
+
+
+def _release(queues: _Queues, token: uuid.UUID) -> None:
+    """Hand the claimed jobs no thread started back."""
+    with queues.cond:
+        ids = [job.delivery.pk for jobs in queues.waiting.values() for job in jobs]
+        queues.waiting.clear()
+    _hand_back(ids, token=token)
 
 
 def webhook_dispatch(
