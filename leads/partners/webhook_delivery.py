@@ -360,6 +360,7 @@ def _record(outcomes: list[_Outcome], *, token: uuid.UUID, result: DispatchResul
             if not o.succeeded and _failure(o, token=token, now=now, result=result):
                 disabled.add(o.job.delivery.endpoint_id)
         _hand_back(handed_back, token=token)
+    return disabled
 
 
 def _failure(outcome: _Outcome, *, token: uuid.UUID, now: datetime, result: DispatchResult) -> bool:

@@ -43,10 +43,10 @@ def dispatch(threads: int = 4, per_endpoint: int | None = None) -> str:
 
 
 def endpoint_for(
-    partner, receiver: WebhookReceiver, path: str = "/hooks", **options: object
+    partner, receiver: WebhookReceiver, path: str = "/hooks", events: list[str] | None = None
 ) -> WebhookEndpoint:
     endpoint, secret = webhook_endpoint_create(
-        partner_id=partner.partner.pk, url=receiver.url(path), **options
+        partner_id=partner.partner.pk, url=receiver.url(path), events=events
     )
     receiver.secrets.append(secret)
     return endpoint
