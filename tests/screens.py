@@ -43,8 +43,19 @@ from leads.candidates.pipeline import candidate_call_log, candidate_close
 from leads.candidates.profile import candidate_assign
 from leads.intake.inputs import LeadInput
 from leads.intake.services import lead_ingest
-from leads.models import Application, Candidate, CandidateCertification, Partner, PayoutRule, WorkHistoryEntry
+from leads.models import (
+    Application,
+    Candidate,
+    CandidateCertification,
+    Partner,
+    PayoutRule,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WorkHistoryEntry,
+)
 from leads.partners.keys import api_key_issue, api_key_revoke, partner_create, signing_secret_generate
+from leads.partners.webhook_delivery import webhook_dispatch
+from leads.partners.webhooks import webhook_endpoint_create
 from leads.payouts.services import month_bounds, statements_issue
 from leads.placements.fees import placement_record_leaving
 from leads.placements.services import (
@@ -308,7 +319,15 @@ def seed_everything() -> Seed:
     keys = [api_key_issue(partner=partner)[0] for _ in range(2)]
     api_key_revoke(api_key=keys[0])
     signing_secret_generate(partner=partner)
-    partner_create(slug="quiet-media", name="Quiet Media")
+    quiet = partner_create(slug="quiet-media", name="Quiet Media")
+    # Webhooks: the partner's receiver refuses connections (port 9 on loopback, allowed by
+    # the tests' WEBHOOK_ALLOW_PRIVATE), so its deliveries below have failed attempts;
+    # another partner's endpoint was disabled for failing.
+    hooks, _secret = webhook_endpoint_create(partner_id=partner.pk, url="https://127.0.0.1:9/hooks")
+    gone, _secret = webhook_endpoint_create(partner_id=quiet.pk, url="https://127.0.0.1:9/gone")
+    WebhookEndpoint.objects.filter(pk=gone.pk).update(
+        enabled=False, disabled_reason="failing", disabled_at=now, failing_since=now - timedelta(days=5)
+    )
     # Paid per new person: its leads make payout lines, issued below on a statement.
     PayoutRule.objects.create(
         partner=partner, event="lead_accepted", amount_jpy=3000, effective_from=today - timedelta(days=400)
@@ -415,6 +434,12 @@ def seed_everything() -> Seed:
     # line for the running month's draft.
     statements_issue(month=today, now=month_bounds(today)[1])
     _candidate(partner)
+
+    # Each webhook delivery tried once (refused), one of them failed for good.
+    webhook_dispatch(time_budget=10, wait_for_due=False)
+    last = WebhookDelivery.objects.filter(endpoint=hooks).order_by("pk").last()
+    assert last is not None, "the seed's status changes and statement make webhook events"
+    WebhookDelivery.objects.filter(pk=last.pk).update(state=WebhookDelivery.State.FAILED)
 
     # A delivery that failed: the sweep records this after its last attempt.
     first = OutboxMessage.objects.order_by("pk").first()

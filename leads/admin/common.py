@@ -1,12 +1,15 @@
 """Request-scoped helpers shared by the workspace screens: each is computed once per request,
 because the list page's query budget is pinned by tests."""
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from django import forms
 from django.contrib import admin
-from django.db.models import ForeignKey
+from django.db.models import ForeignKey, Model
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
+from django.template import engines
+from django.template.response import TemplateResponse
 
 from accounts.staff import is_manager, staff_user
 from leads.candidates.selectors import (
@@ -15,6 +18,9 @@ from leads.candidates.selectors import (
     workspace_choice_lists,
 )
 from leads.models import Candidate
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 
 def choice_lists(request: HttpRequest) -> ChoiceLists:
@@ -88,3 +94,45 @@ def candidate_page_inline_register(inline: type[Any]) -> type[Any]:
     """Add an inline to the candidate page (used as a class decorator)."""
     CANDIDATE_PAGE_INLINES.append(inline)
     return inline
+
+
+# The page of an action that asks for a value first (a correction's amount, a replay's
+# start): small, shared, one template string rather than files.
+ACTION_FORM_TEMPLATE = engines["django"].from_string(
+    """{% extends "admin/base_site.html" %}
+{% block content %}
+<p>{{ summary }}</p>
+<form method="post">{% csrf_token %}
+<input type="hidden" name="action" value="{{ action }}">
+{% for pk in selected %}<input type="hidden" name="_selected_action" value="{{ pk }}">
+{% endfor %}{{ form.as_p }}
+<input type="submit" value="{{ submit }}">
+</form>
+{% endblock %}"""
+)
+
+
+def action_form_page(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    *,
+    action: str,
+    selected: list[Model],
+    form: forms.Form,
+    title: "StrOrPromise",
+    summary: "StrOrPromise",
+    submit: "StrOrPromise",
+) -> TemplateResponse:
+    """The action's form for the chosen rows: 200 when first shown, 400 when refused."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.opts,
+        "summary": summary,
+        "action": action,
+        "selected": [obj.pk for obj in selected],
+        "form": form,
+        "submit": submit,
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, ACTION_FORM_TEMPLATE, context, status=400 if form.is_bound else 200)

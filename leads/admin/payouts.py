@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import staff_user
+from leads.admin.common import action_form_page
 from leads.models import Partner, PartnerStatement, PayoutEvent, PayoutLine, PayoutRule
 from leads.payouts.exports import statement_csv, statement_csv_filename
 from leads.payouts.selectors import statement_line_rows
@@ -85,21 +85,6 @@ class CorrectionForm(forms.Form):
         return value
 
 
-# Small enough not to need a file of its own.
-CORRECTION_TEMPLATE = engines["django"].from_string(
-    """{% extends "admin/base_site.html" %}
-{% block content %}
-<p>{{ line.partner }} · {{ line.statement }} · {{ line.get_event_display }} · ¥{{ line.amount_jpy }}</p>
-<form method="post">{% csrf_token %}
-<input type="hidden" name="action" value="correct">
-<input type="hidden" name="_selected_action" value="{{ line.pk }}">
-{{ form.as_p }}
-<input type="submit" value="{{ submit }}">
-</form>
-{% endblock %}"""
-)
-
-
 class DraftFilter(admin.SimpleListFilter):
     title = _("statement")
     parameter_name = "issued"
@@ -150,16 +135,16 @@ class PayoutLineAdmin(admin.ModelAdmin[PayoutLine]):
                 % {"amount": f"{correction.amount_jpy:,}"},
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Correct an issued line"),
-            "opts": self.opts,
-            "line": line,
-            "form": form,
-            "submit": _("Record the correction"),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, CORRECTION_TEMPLATE, context, status=400 if form.is_bound else 200)
+        return action_form_page(
+            self,
+            request,
+            action="correct",
+            selected=[line],
+            form=form,
+            title=_("Correct an issued line"),
+            summary=f"{line.partner} · {line.statement} · {line.get_event_display()} · ¥{line.amount_jpy}",
+            submit=_("Record the correction"),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

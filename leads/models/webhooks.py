@@ -168,7 +168,7 @@ class WebhookAttempt(models.Model):
         ordering = ("delivery", "at", "id")
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status or self.error}"
+        return f"#{self.pk}"  # its time, status and error are shown beside it
 
     @property
     def succeeded(self) -> bool:

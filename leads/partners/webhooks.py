@@ -353,6 +353,20 @@ def webhook_deliveries_replay(
     return count
 
 
+def webhook_deliveries_retry(delivery_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """The staff's "send again": the chosen failed deliveries of enabled endpoints, due at
+    once with their original events (and so their `webhook-id`), a new round of attempts.
+    Return how many (the others were not failed, or their endpoint is disabled)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        count = WebhookDelivery.objects.filter(
+            pk__in=list(delivery_ids), state=WebhookDelivery.State.FAILED, endpoint__enabled=True
+        ).update(state=WebhookDelivery.State.PENDING, due_at=now, attempts=0, updated_at=now)
+        if count:
+            _kick_on_commit()
+    return count
+
+
 def statement_issued_emit(statement: PartnerStatement) -> None:
     """`statement.issued`, in the issuing transaction (leads.apps registers it with the
     payouts' issuing)."""
