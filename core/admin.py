@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_mixins import ReadOnlyAdminMixin
 from core.models import OutboxMessage, SmsDelivery
 
 
@@ -52,7 +53,7 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
 
 
 @admin.register(SmsDelivery)
-class SmsDeliveryAdmin(admin.ModelAdmin[SmsDelivery]):
+class SmsDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SmsDelivery]):
     """The SMS a provider accepted, with the status its callbacks reported (an undelivered
     one shows its error code). Read only; no phone number or text is kept here."""
 
@@ -71,12 +72,3 @@ class SmsDeliveryAdmin(admin.ModelAdmin[SmsDelivery]):
 
     def has_view_permission(self, request: HttpRequest, obj: SmsDelivery | None = None) -> bool:
         return self._staff(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: SmsDelivery | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: SmsDelivery | None = None) -> bool:
-        return False

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import staff_user
+from core.admin_mixins import ReadOnlyAdminMixin
 from leads.invoices.exports import invoices_journal_csv, invoices_of_month
 from leads.invoices.pdf import invoice_pdf
 from leads.invoices.selectors import invoices_for_admin
@@ -50,7 +51,7 @@ class MonthForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin[Invoice]):
+class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Invoice]):
     list_display = (
         "number",
         "kind",
@@ -87,15 +88,6 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Invoice]:
         return invoices_for_admin()
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_mark_paid_permission(self, request: HttpRequest) -> bool:
         return staff_user(request).has_perm("leads.mark_paid_invoice")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_mixins import ReadOnlyAdminMixin
 from leads.admin.payouts import PayoutRuleInline, partner_licence_check
 from leads.models import LEAD_SIGN_UP_FIELDS, ApiKey, Lead, Partner
 from leads.partners.keys import (
@@ -176,19 +177,6 @@ LEAD_FIELDS = (
     "utm_campaign",
     "raw_payload",
 )
-
-
-class ReadOnlyAdminMixin:
-    """Leads are records of what was received: nobody edits them."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Lead)

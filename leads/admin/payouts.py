@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import staff_user
+from core.admin_mixins import ReadOnlyAdminMixin
 from leads.admin.common import action_form_page
 from leads.models import Partner, PartnerStatement, PayoutEvent, PayoutLine, PayoutRule
 from leads.payouts.exports import statement_csv, statement_csv_filename
@@ -101,7 +102,7 @@ class DraftFilter(admin.SimpleListFilter):
 
 
 @admin.register(PayoutLine)
-class PayoutLineAdmin(admin.ModelAdmin[PayoutLine]):
+class PayoutLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PayoutLine]):
     list_display = ("occurred_at", "partner", "kind", "event", "lead_external_id", "amount", "statement")
     list_filter = (DraftFilter, "partner", "event", "kind")
     list_select_related = ("partner", "lead", "statement")
@@ -145,15 +146,6 @@ class PayoutLineAdmin(admin.ModelAdmin[PayoutLine]):
             summary=f"{line.partner} · {line.statement} · {line.get_event_display()} · ¥{line.amount_jpy}",
             submit=_("Record the correction"),
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         response = super().changelist_view(request, extra_context)
@@ -201,7 +193,7 @@ class StatementLineInline(admin.TabularInline[PayoutLine, PartnerStatement]):
 
 
 @admin.register(PartnerStatement)
-class PartnerStatementAdmin(admin.ModelAdmin[PartnerStatement]):
+class PartnerStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PartnerStatement]):
     list_display = (
         "number",
         "partner",
@@ -223,15 +215,6 @@ class PartnerStatementAdmin(admin.ModelAdmin[PartnerStatement]):
     readonly_fields = fields
     inlines = (StatementLineInline,)
     actions = ("mark_paid_today",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_mark_paid_permission(self, request: HttpRequest) -> bool:
         return staff_user(request).has_perm("leads.mark_paid_partnerstatement")

@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import staff_user
+from core.admin_mixins import ReadOnlyAdminMixin
 from leads.admin.common import ReadOnlyInline, action_form_page
 from leads.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventType
 from leads.partners.webhooks import (
@@ -294,7 +295,7 @@ class AttemptInline(ReadOnlyInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[WebhookDelivery]):
     # What matters first (the rest scrolls on a narrow screen); the partner is a filter, the
     # error a click away.
     list_display = (
@@ -313,15 +314,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
     readonly_fields = fields
     inlines = (AttemptInline,)
     actions = ("send_again",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_send_again_permission(self, request: HttpRequest) -> bool:
         return staff_user(request).has_perm("leads.change_webhookendpoint")
