@@ -10,14 +10,12 @@ from rest_framework import serializers
 from consultations.models import Booking, ConsultationKind, ConsultationMode
 from core.business_time import BUSINESS_TZ
 from core.normalize import normalize_email, normalize_name, normalize_phone
-from core.serializers import QuerySerializer
+from core.serializers import AwareDateTimeField, QuerySerializer, StrictSerializer
 from leads.intake.serializers import (
     NAME_INVALID,
     PHONE_INVALID,
-    AwareDateTimeField,
     ConsentInputSerializer,
     NormalizedCharField,
-    StrictSerializer,
 )
 from leads.intake.tokens import booking_token_lead_id
 

@@ -11,6 +11,12 @@ from leads.candidates.apis import (
 from leads.intake.apis import LeadCollectionApi
 from leads.partners.apis import LeadDetailApi, PartnerStatsApi
 from leads.partners.statements import StatementDetailApi, StatementListApi
+from leads.partners.webhook_apis import (
+    WebhookDeliveryListApi,
+    WebhookEndpointCollectionApi,
+    WebhookEndpointDetailApi,
+    WebhookReplayApi,
+)
 from leads.placements.apis import (
     ApplicationCollectionApi,
     ApplicationDetailApi,
@@ -28,6 +34,24 @@ urlpatterns = [
     path("partner/stats/", PartnerStatsApi.as_view(), name="partner-stats"),
     path("partner/statements/", StatementListApi.as_view(), name="partner-statements"),
     path("partner/statements/<str:number>/", StatementDetailApi.as_view(), name="partner-statement-detail"),
+    path(
+        "partner/webhook-endpoints/", WebhookEndpointCollectionApi.as_view(), name="partner-webhook-endpoints"
+    ),
+    path(
+        "partner/webhook-endpoints/<uuid:endpoint_id>/",
+        WebhookEndpointDetailApi.as_view(),
+        name="partner-webhook-endpoint-detail",
+    ),
+    path(
+        "partner/webhook-endpoints/<uuid:endpoint_id>/deliveries/",
+        WebhookDeliveryListApi.as_view(),
+        name="partner-webhook-deliveries",
+    ),
+    path(
+        "partner/webhook-endpoints/<uuid:endpoint_id>/replay/",
+        WebhookReplayApi.as_view(),
+        name="partner-webhook-replay",
+    ),
     path(
         "candidates/<uuid:pk>/matching-postings/",
         CandidateMatchingPostingsApi.as_view(),

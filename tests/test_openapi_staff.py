@@ -157,6 +157,12 @@ NOT_FOR_STAFF = {
     "GET /api/v1/partner/stats/",
     "GET /api/v1/partner/statements/",
     "GET /api/v1/partner/statements/{number}/",
+    "GET /api/v1/partner/webhook-endpoints/",
+    "POST /api/v1/partner/webhook-endpoints/",
+    "GET /api/v1/partner/webhook-endpoints/{endpoint_id}/",
+    "DELETE /api/v1/partner/webhook-endpoints/{endpoint_id}/",
+    "GET /api/v1/partner/webhook-endpoints/{endpoint_id}/deliveries/",
+    "POST /api/v1/partner/webhook-endpoints/{endpoint_id}/replay/",
 }
 
 

@@ -16,9 +16,11 @@ from leads.partners.webhooks import KIND_ENDPOINT_DISABLED
 
 @outbox_handler(KIND_ENDPOINT_DISABLED)
 def webhook_endpoint_disabled_notify(message: OutboxMessage) -> Outcome:
-    """Email the managers; skipped if the endpoint was enabled again meanwhile."""
-    endpoint = WebhookEndpoint.objects.select_related("partner").get(pk=message.payload["endpoint_id"])
-    if endpoint.enabled:
+    """Email the managers; skipped if the endpoint was enabled again, or deleted, meanwhile."""
+    endpoint = (
+        WebhookEndpoint.objects.select_related("partner").filter(pk=message.payload["endpoint_id"]).first()
+    )
+    if endpoint is None or endpoint.enabled:
         return Outcome.SKIPPED
     managers = list(
         User.objects.filter(is_active=True, groups__name=Groups.MANAGERS).values_list("email", flat=True)

@@ -17,8 +17,8 @@ from core.normalize import (
     normalize_phone,
     normalize_prefecture,
 )
+from core.serializers import AwareDateTimeField
 from leads.intake.serializers import (
-    AwareDateTimeField,
     ConsentInputSerializer,
     LeadCreateInputSerializer,
     age_allowed,

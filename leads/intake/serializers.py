@@ -2,18 +2,14 @@
 400 in the contract's format, with `attr` naming the field (`consent.agreed_at`,
 `desired_roles.1`)."""
 
-import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 from rest_framework import serializers
-from rest_framework.utils.serializer_helpers import BindingDict
 
 from core.business_time import BUSINESS_TZ
 from core.normalize import (
@@ -25,6 +21,7 @@ from core.normalize import (
     normalize_phone,
     normalize_prefecture,
 )
+from core.serializers import AwareDateTimeField, StrictSerializer
 from leads.models import Candidate
 from roles.selectors import certification_codes, role_slugs_active
 
@@ -35,9 +32,6 @@ PHONE_INVALID = _("Enter a Japanese phone number.")
 PREFECTURE_INVALID = _("Enter a prefecture name or its JIS code.")
 
 
-_prototype_fields = threading.local()  # per thread: serializer class -> its bound fields
-
-
 def age_allowed(birth_date: date) -> bool:
     today = timezone.now().astimezone(BUSINESS_TZ).date()
     age = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
@@ -46,43 +40,6 @@ def age_allowed(birth_date: date) -> bool:
 
 def agreed_in_time(agreed_at: datetime) -> bool:
     return agreed_at <= timezone.now() + CLOCK_SKEW
-
-
-class StrictSerializer(serializers.Serializer[Any]):
-    """Unknown fields are an error, not silently dropped: a typo'd field name would
-    otherwise lose data without anyone noticing.
-
-    Input only, and on the intake's hot path: DRF deep-copies every declared field for each
-    new serializer, which cost more than validating the lead itself. Field objects keep no
-    state between validations, so each thread builds them once per class (bound to a blank
-    instance of it, never to one holding a request's data) and every serializer of that class
-    reuses them. A serializer given a context or `partial` gets its own copies, as usual."""
-
-    @cached_property
-    def fields(self) -> BindingDict:
-        if self.partial or self._context:
-            return super().fields
-        cache: dict[Any, BindingDict] = _prototype_fields.__dict__
-        fields = cache.get(type(self))
-        if fields is None:
-            prototype = type(self)()
-            fields = BindingDict(prototype)
-            for name, field in prototype.get_fields().items():
-                fields[name] = field
-            cache[type(self)] = fields
-        return fields
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [serializers.ErrorDetail(str(_("Unknown field.")), code="invalid")]
-                        for name in unknown
-                    }
-                )
-        return super().to_internal_value(data)
 
 
 class NormalizedCharField(serializers.CharField):
@@ -121,19 +78,6 @@ class SlugListField(serializers.ListField):
         if errors:
             raise serializers.ValidationError(cast(Any, errors))  # keyed by list index
         return list(dict.fromkeys(values))
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with an offset; a time without one is ambiguous and refused."""
-
-    def to_internal_value(self, value: Any) -> Any:
-        try:
-            parsed = parse_datetime(value) if isinstance(value, str) else None
-        except ValueError:  # well-formed but impossible, e.g. 12:99
-            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]]+HH:MM")
-        if parsed is not None and parsed.tzinfo is None:
-            raise serializers.ValidationError(_("Give the time zone offset, e.g. +09:00."), code="invalid")
-        return super().to_internal_value(value)
 
 
 class ConsentInputSerializer(StrictSerializer):

@@ -4,12 +4,12 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, When
 from django.db.models.functions import Greatest
 
 from core.business_time import BUSINESS_TZ
 from core.db import JoinedRead, joined_read, joined_read_new
-from leads.models import ApiKey, Candidate, Lead, Partner
+from leads.models import ApiKey, Candidate, Lead, Partner, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from leads.partners.keys import api_key_hash
 
 
@@ -107,3 +107,42 @@ def partner_stats(*, partner: Partner, date_from: date | None, date_to: date | N
             for name, _ in FUNNEL
         },
     }
+
+
+def webhook_endpoints_for_partner(*, partner: Partner) -> QuerySet[WebhookEndpoint]:
+    """A partner's webhook endpoints; their secrets are not read (never shown again)."""
+    return WebhookEndpoint.objects.filter(partner=partner).defer("secret", "previous_secret")
+
+
+def webhook_endpoint_for_partner(*, partner: Partner, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
+    """The partner's endpoint by id; None for another partner's, as for a missing one."""
+    return webhook_endpoints_for_partner(partner=partner).filter(pk=endpoint_id).first()
+
+
+def webhook_deliveries_for_endpoint(
+    *, endpoint: WebhookEndpoint, state: str | None = None
+) -> QuerySet[WebhookDelivery]:
+    """An endpoint's deliveries, each with its event's type (``event_type``), when it is
+    tried next (``next_attempt_at``, pending ones only) and its attempts in order, in two
+    queries whatever their number. No body is read: neither the event's nor any answer's
+    (attempts keep none)."""
+    deliveries = (
+        WebhookDelivery.objects.filter(endpoint=endpoint)
+        .annotate(
+            event_type=F("event__type"),
+            next_attempt_at=Case(When(state=WebhookDelivery.State.PENDING, then=F("due_at")), default=None),
+        )
+        .only("id", "event_id", "endpoint_id", "state", "due_at", "last_error", "created_at")
+        .prefetch_related(
+            Prefetch(
+                "attempt_log",
+                # Ordered here: the model's ("delivery", ...) would join the deliveries again.
+                queryset=WebhookAttempt.objects.only(
+                    "delivery_id", "at", "status", "duration_ms", "error"
+                ).order_by("at", "id"),
+            )
+        )
+    )
+    if state:
+        deliveries = deliveries.filter(state=state)
+    return deliveries

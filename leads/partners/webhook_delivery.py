@@ -225,7 +225,8 @@ class _Queues:
         return None
 
     def drop(self, endpoint_ids: set[Any]) -> None:
-        """Forget the waiting jobs of disabled endpoints (their rows were failed with them)."""
+        """Forget the waiting jobs of disabled or deleted endpoints (their rows were failed
+        or deleted with them)."""
         if endpoint_ids:
             with self.cond:
                 for endpoint_id in endpoint_ids:
@@ -318,12 +319,27 @@ def _claim(queues: _Queues, *, token: uuid.UUID, now: datetime) -> int:
 def _record(outcomes: list[_Outcome], *, token: uuid.UUID, result: DispatchResult) -> set[Any]:
     """Write a round's outcomes: every attempt, the successes in one UPDATE, each failure's
     retry or end, and what the endpoints' failures mean. One transaction. Return the
-    endpoints it disabled (their pending deliveries failed with them)."""
+    endpoints it disabled (their pending deliveries failed with them) or found deleted.
+
+    The round's deliveries are locked first, in id order (the order
+    leads.partners.webhooks.webhook_endpoint_delete locks them in): a delivery deleted with
+    its endpoint meanwhile is skipped, its attempt not written (the row it would point to is
+    gone), and a delete that comes after waits for this round, then deletes its attempts too."""
     disabled: set[Any] = set()
     now = timezone.now()
-    sent = [o for o in outcomes if o.sent]
-    handed_back = [o.job.delivery.pk for o in outcomes if not o.sent]
     with transaction.atomic():
+        alive = set(
+            WebhookDelivery.objects.select_for_update(no_key=True)
+            .filter(pk__in=[o.job.delivery.pk for o in outcomes])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        gone = {o.job.delivery.endpoint_id for o in outcomes if o.job.delivery.pk not in alive}
+        if gone:
+            logger.info("webhooks: endpoint(s) %s deleted during delivery", sorted(map(str, gone)))
+        outcomes = [o for o in outcomes if o.job.delivery.pk in alive]
+        sent = [o for o in outcomes if o.sent]
+        handed_back = [o.job.delivery.pk for o in outcomes if not o.sent]
         WebhookAttempt.objects.bulk_create(
             WebhookAttempt(
                 delivery_id=o.job.delivery.pk,
@@ -360,7 +376,7 @@ def _record(outcomes: list[_Outcome], *, token: uuid.UUID, result: DispatchResul
             if not o.succeeded and _failure(o, token=token, now=now, result=result):
                 disabled.add(o.job.delivery.endpoint_id)
         _hand_back(handed_back, token=token)
-    return disabled
+    return disabled | gone
 
 
 def _failure(outcome: _Outcome, *, token: uuid.UUID, now: datetime, result: DispatchResult) -> bool:

@@ -31,6 +31,7 @@ from standardwebhooks import Webhook
 from core.business_time import BUSINESS_TZ
 from leads.models import (
     Lead,
+    Partner,
     PartnerStatement,
     WebhookDelivery,
     WebhookEndpoint,
@@ -63,8 +64,26 @@ ROTATION_OVERLAP = timedelta(hours=24)
 KIND_ENDPOINT_DISABLED = "webhook.endpoint_disabled"
 
 
+# The most endpoints a partner may have: enough for a site's environments and systems,
+# few enough that one partner's events never fan out into a flood of deliveries.
+MAX_ENDPOINTS_PER_PARTNER = 10
+
+
 class WebhookUrlRefused(ValueError):
-    """The URL may not receive webhooks (the message says why, for the partner or staff)."""
+    """The URL may not receive webhooks (the message says why, for the partner or staff).
+    The other refusals below derive from it, so that a caller showing one shows them all."""
+
+
+class WebhookEventTypeUnknown(WebhookUrlRefused):
+    """An event type a partner cannot subscribe to."""
+
+
+class WebhookEndpointLimitReached(WebhookUrlRefused):
+    """The partner has MAX_ENDPOINTS_PER_PARTNER endpoints already."""
+
+
+class WebhookEndpointDisabled(WebhookUrlRefused):
+    """The endpoint is disabled: nothing can be sent to it (replay)."""
 
 
 @dataclass(frozen=True)
@@ -134,20 +153,59 @@ def _events_clean(events: Iterable[str] | None) -> list[str]:
     chosen = list(dict.fromkeys(events or []))
     unknown = [e for e in chosen if e not in SUBSCRIBABLE]
     if unknown:
-        raise WebhookUrlRefused(_("Unknown event type: %(type)s.") % {"type": unknown[0]})
+        raise WebhookEventTypeUnknown(_("Unknown event type: %(type)s.") % {"type": unknown[0]})
     return [] if set(chosen) == set(SUBSCRIBABLE) else chosen
 
 
 def webhook_endpoint_create(
     *, partner_id: int, url: str, events: Iterable[str] | None = None
 ) -> tuple[WebhookEndpoint, str]:
-    """Register an endpoint; return it and its signing secret (shown this once)."""
-    webhook_url_resolve(url)
+    """Register an endpoint; return it and its signing secret (shown this once). At most
+    MAX_ENDPOINTS_PER_PARTNER per partner: the partner's row is locked while they are
+    counted, so two registrations at once cannot both take the last place."""
+    chosen = _events_clean(events)
+    webhook_url_resolve(url)  # before the lock: a lookup can take seconds
     secret = _secret_new()
-    endpoint = WebhookEndpoint.objects.create(
-        partner_id=partner_id, url=url, events=_events_clean(events), secret=secret
-    )
+    with transaction.atomic():
+        # NO KEY UPDATE: the partner's leads, written meanwhile, are not held up.
+        Partner.objects.select_for_update(no_key=True).filter(pk=partner_id).values_list("pk").first()
+        if WebhookEndpoint.objects.filter(partner_id=partner_id).count() >= MAX_ENDPOINTS_PER_PARTNER:
+            raise WebhookEndpointLimitReached(
+                _("A partner may have at most %(limit)d webhook endpoints: delete one first.")
+                % {"limit": MAX_ENDPOINTS_PER_PARTNER}
+            )
+        endpoint = WebhookEndpoint.objects.create(
+            partner_id=partner_id, url=url, events=chosen, secret=secret
+        )
     return endpoint, secret
+
+
+def webhook_endpoint_delete(*, partner_id: int, endpoint_id: Any, now: datetime | None = None) -> bool:
+    """Delete the partner's endpoint with its deliveries and their attempts; False if the
+    partner has no endpoint by that id. Call it outside a transaction.
+
+    First disabled, committed on its own: no delivery run claims it any more and its pending
+    deliveries end. Then deleted with its deliveries locked in id order, the order a delivery
+    run locks a round's deliveries in before writing their attempts (webhook_delivery._record):
+    an attempt in flight is either written before the delete reads the attempts, or skipped
+    because its delivery is gone, and neither side waits on the other in a circle."""
+    now = now or timezone.now()
+    mine = WebhookEndpoint.objects.filter(pk=endpoint_id, partner_id=partner_id)
+    with transaction.atomic():
+        if not mine.exists():
+            return False
+        webhook_endpoint_disable(
+            endpoint_id=endpoint_id, reason=WebhookEndpoint.DisabledReason.PARTNER, now=now
+        )
+    with transaction.atomic():
+        list(
+            WebhookDelivery.objects.select_for_update()
+            .filter(endpoint_id=endpoint_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        deleted, _by_model = mine.delete()
+    return bool(deleted)
 
 
 def webhook_endpoint_update(
@@ -343,7 +401,7 @@ def webhook_deliveries_replay(
     Return how many. The endpoint must be enabled."""
     now = now or timezone.now()
     if not endpoint.enabled:
-        raise WebhookUrlRefused(_("The endpoint is disabled: enable it before replaying."))
+        raise WebhookEndpointDisabled(_("The endpoint is disabled: enable it before replaying."))
     with transaction.atomic():
         count = WebhookDelivery.objects.filter(
             endpoint=endpoint, state=WebhookDelivery.State.FAILED, created_at__gte=since

@@ -14,7 +14,7 @@ from accounts.models import Groups
 from accounts.services import staff_user_create
 from leads.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.leads.payouts.helpers import manager, move, send_lead
-from tests.leads.webhooks.test_delivery import at, dispatch, endpoint_for
+from tests.leads.webhooks.helpers import at, dispatch, endpoint_for
 
 pytestmark = pytest.mark.django_db
 

@@ -16,40 +16,16 @@ from accounts.models import Groups
 from accounts.services import staff_user_create
 from core.outbox_sweep import outbox_sweep
 from leads.candidates.merge import candidate_merge
-from leads.models import PayoutEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from leads.partners.webhook_delivery import webhook_dispatch
+from leads.models import PayoutEvent, WebhookAttempt, WebhookDelivery, WebhookEvent
 from leads.partners.webhooks import (
     RETRY_SCHEDULE,
     WebhookUrlRefused,
-    webhook_endpoint_create,
     webhook_url_resolve,
 )
 from leads.payouts.services import statements_issue
 from leads.tasks import webhooks_dispatch_task
 from tests.leads.payouts.helpers import manager, move, rule, send_lead
-from tests.webhook_receiver import WebhookReceiver
-
-JST = "+09:00"
-
-
-def at(instant: str, tick: bool = False) -> time_machine.travel:
-    return time_machine.travel(datetime.fromisoformat(instant + JST), tick=tick)
-
-
-def dispatch(threads: int = 4, per_endpoint: int | None = None) -> str:
-    return str(
-        webhook_dispatch(time_budget=30, threads=threads, per_endpoint=per_endpoint, wait_for_due=False)
-    )
-
-
-def endpoint_for(
-    partner, receiver: WebhookReceiver, path: str = "/hooks", events: list[str] | None = None
-) -> WebhookEndpoint:
-    endpoint, secret = webhook_endpoint_create(
-        partner_id=partner.partner.pk, url=receiver.url(path), events=events
-    )
-    receiver.secrets.append(secret)
-    return endpoint
+from tests.leads.webhooks.helpers import at, dispatch, endpoint_for
 
 
 def test_a_status_change_is_one_signed_event_per_lead_with_no_personal_data(partner, webhook_receiver):
