@@ -268,6 +268,7 @@ def _claim(queues: _Queues, *, token: uuid.UUID, now: datetime) -> int:
     endpoint_ids = list(
         WebhookDelivery.objects.filter(_due(now), endpoint__enabled=True)
         .exclude(endpoint_id__in=full)
+        .order_by()  # else the model's ordering joins the DISTINCT: one row per delivery
         .values_list("endpoint_id", flat=True)
         .distinct()
     )
@@ -360,6 +361,7 @@ def _record(outcomes: list[_Outcome], *, token: uuid.UUID, result: DispatchResul
             if not o.succeeded and _failure(o, token=token, now=now, result=result):
                 disabled.add(o.job.delivery.endpoint_id)
         _hand_back(handed_back, token=token)
+    return disabled
 
 
 def _failure(outcome: _Outcome, *, token: uuid.UUID, now: datetime, result: DispatchResult) -> bool:
