@@ -186,6 +186,9 @@ def _post(job: _Job, pools: _Pools) -> _Outcome:
             outcome.error = f"HTTP {response.status}"
     except WebhookUrlRefused as exc:
         outcome.error = str(exc)
+    except urllib3.exceptions.NewConnectionError as exc:
+        # Before TimeoutError: urllib3 2 makes a refused connection a ConnectTimeoutError.
+        outcome.error = f"Could not connect ({exc.__cause__ or exc})."
     except urllib3.exceptions.TimeoutError:
         outcome.error = f"No answer within {settings.WEBHOOK_TIMEOUT:g} s."
     except urllib3.exceptions.HTTPError as exc:
