@@ -6,6 +6,7 @@ delivery, redirects, timeouts, and one slow receiver not holding back another.""
 import json
 import socket
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -43,9 +44,7 @@ def dispatch(threads: int = 4, per_endpoint: int | None = None) -> str:
     )
 
 
-def endpoint_for(
-    partner, receiver: WebhookReceiver, path: str = "/hooks", **options: object
-) -> WebhookEndpoint:
+def endpoint_for(partner, receiver: WebhookReceiver, path: str = "/hooks", **options: Any) -> WebhookEndpoint:
     endpoint, secret = webhook_endpoint_create(
         partner_id=partner.partner.pk, url=receiver.url(path), **options
     )
