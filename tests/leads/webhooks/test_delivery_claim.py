@@ -1,18 +1,38 @@
 """The delivery loop's claim (leads.partners.webhook_delivery._claim) and what a round's
 writes return: each endpoint with due work is listed once, whatever its number of due
-deliveries, and an endpoint disabled by a 410 is named so that its queued jobs are dropped."""
+deliveries; a claim that fills an endpoint's room is a backlog, for which a run asks once for
+help; an endpoint disabled by a 410 is named so that its queued jobs are dropped."""
 
 import uuid
 from datetime import datetime, timedelta
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from leads.models import WebhookDelivery, WebhookEndpoint
-from leads.partners.webhook_delivery import DispatchResult, _claim, _Job, _Outcome, _Queues, _record
+from leads.partners.webhook_delivery import (
+    DispatchResult,
+    _claim,
+    _Job,
+    _Outcome,
+    _Queues,
+    _record,
+    webhook_dispatch,
+)
 from leads.partners.webhooks import EventSpec, webhook_endpoint_create, webhook_events_emit
+from leads.tasks import webhooks_dispatch_task
 
 AT = datetime.fromisoformat("2027-03-01T10:00:00+09:00")
+
+
+def due_to_receiver(partner, receiver, count: int) -> None:
+    _endpoint, secret = webhook_endpoint_create(partner_id=partner.partner.pk, url=receiver.url())
+    receiver.secrets.append(secret)
+    webhook_events_emit(
+        [EventSpec(partner_id=partner.partner.pk, type="webhook.test", data={"n": n}) for n in range(count)],
+        at=timezone.now(),  # due now
+    )
 
 
 def endpoints_with_due_deliveries(make_partner, *, per_endpoint: int) -> list[WebhookEndpoint]:
@@ -44,9 +64,9 @@ def test_it_lists_each_endpoint_with_due_work_once(make_partner, django_assert_n
     # the model's ordering in the DISTINCT, each endpoint was listed once per due delivery
     # and claimed again twice more (three more queries each time, nothing left to take).
     with CaptureQueriesContext(connection) as queries, django_assert_num_queries(1 + 2 * 4 + 1):
-        claimed = _claim(queues, token=token, now=AT + timedelta(minutes=1))
+        claimed, backlog = _claim(queues, token=token, now=AT + timedelta(minutes=1))
 
-    assert claimed == 6
+    assert (claimed, backlog) == (6, False)
     listing = queries.captured_queries[0]["sql"]
     selected = listing.split(" FROM ", 1)[0]
     assert selected == 'SELECT DISTINCT "leads_webhookdelivery"."endpoint_id" AS "endpoint_id"'
@@ -62,7 +82,7 @@ def test_it_claims_nothing_not_due_yet(make_partner, django_assert_num_queries):
     queues = _Queues(per_endpoint=4)
     with django_assert_num_queries(1):  # the listing finds no endpoint
         claimed = _claim(queues, token=uuid.uuid4(), now=AT - timedelta(seconds=1))
-    assert claimed == 0
+    assert claimed == (0, False)
     assert queues.waiting == {}
     assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"pending"}
 
@@ -89,3 +109,42 @@ def test_a_round_that_disabled_an_endpoint_names_it(make_partner):
         False,
         True,
     ]
+
+
+def test_a_run_asks_for_help_once_when_an_endpoint_has_more_due_than_it_claims_ahead(
+    partner, webhook_receiver
+):
+    due_to_receiver(partner, webhook_receiver, 9)
+    asked = []
+    # One request in flight, four claimed ahead: 9 due fill the room several times.
+    result = webhook_dispatch(
+        time_budget=30, threads=2, per_endpoint=1, wait_for_due=False, on_backlog=lambda: asked.append(1)
+    )
+    assert str(result) == "succeeded=9 retrying=0 failed=0"
+    assert asked == [1]
+    assert len({r.webhook_id for r in webhook_receiver.received}) == 9
+
+
+def test_a_run_whose_claims_leave_room_asks_for_no_help(partner, webhook_receiver):
+    due_to_receiver(partner, webhook_receiver, 3)
+    asked = []
+    result = webhook_dispatch(
+        time_budget=30, threads=2, per_endpoint=1, wait_for_due=False, on_backlog=lambda: asked.append(1)
+    )
+    assert str(result) == "succeeded=3 retrying=0 failed=0"
+    assert asked == []
+
+
+def test_the_task_asks_for_one_more_run_when_it_finds_a_backlog(
+    partner, webhook_receiver, settings, monkeypatch
+):
+    kicked = []
+    monkeypatch.setattr(
+        "core.tasks.task_kick", lambda task, countdown=0.0: kicked.append((task.name, countdown))
+    )
+    settings.WEBHOOK_ENDPOINT_CONCURRENCY = 1  # four claimed ahead
+    due_to_receiver(partner, webhook_receiver, 6)
+    assert webhooks_dispatch_task() == "succeeded=6 retrying=0 failed=0"
+    # Another worker helps at once rather than at beat's next tick; it takes the second
+    # dispatcher slot, or ends at once when none is free.
+    assert kicked == [("leads.tasks.webhooks_dispatch_task", 0.0)]
