@@ -80,10 +80,13 @@ def webhooks_dispatch_task() -> str:
     claimed with SKIP LOCKED and a lease, so a repeated, redelivered or concurrent run
     delivers nothing twice. At most WEBHOOK_DISPATCHERS runs at once (slots in the cache), so
     that webhooks never take every worker from the reminders; a run that finds no free
-    slot ends at once."""
+    slot ends at once. A run that finds a backlog (an endpoint with more due than it claims
+    ahead) asks once for another run, so that a second worker helps with it at once rather
+    than at beat's next tick."""
     from django.conf import settings
     from django.core.cache import cache
 
+    from core.tasks import task_kick
     from leads.partners.webhook_delivery import webhook_dispatch
 
     hold = WEBHOOK_DISPATCH_BUDGET + settings.WEBHOOK_TIMEOUT + 30
@@ -91,7 +94,11 @@ def webhooks_dispatch_task() -> str:
         key = f"webhooks:dispatcher:{slot}"
         if cache.add(key, 1, timeout=hold):
             try:
-                return str(webhook_dispatch(time_budget=WEBHOOK_DISPATCH_BUDGET))
+                result = webhook_dispatch(
+                    time_budget=WEBHOOK_DISPATCH_BUDGET,
+                    on_backlog=lambda: task_kick(webhooks_dispatch_task),
+                )
+                return str(result)
             finally:
                 cache.delete(key)
     return "busy"

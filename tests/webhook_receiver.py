@@ -38,7 +38,10 @@ class Received:
 
 
 class WebhookReceiver:
-    def __init__(self) -> None:
+    """Listens on ``port`` (default: a free one); a given port lets a test bring a receiver
+    up where a registered endpoint points while it was down."""
+
+    def __init__(self, port: int = 0) -> None:
         self.received: list[Received] = []
         self.secrets: list[str] = []
         self.answer: Callable[[Received], int | tuple[int, float]] = lambda _request: 204
@@ -79,7 +82,7 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

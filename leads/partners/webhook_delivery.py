@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -186,6 +187,9 @@ def _post(job: _Job, pools: _Pools) -> _Outcome:
             outcome.error = f"HTTP {response.status}"
     except WebhookUrlRefused as exc:
         outcome.error = str(exc)
+    except urllib3.exceptions.NewConnectionError as exc:
+        # Before TimeoutError: urllib3 2 makes a refused connection a ConnectTimeoutError.
+        outcome.error = f"Could not connect ({exc.__cause__ or exc})."
     except urllib3.exceptions.TimeoutError:
         outcome.error = f"No answer within {settings.WEBHOOK_TIMEOUT:g} s."
     except urllib3.exceptions.HTTPError as exc:
@@ -259,21 +263,24 @@ def _due(now: datetime) -> Q:
     return Q(state=State.PENDING, due_at__lte=now) | Q(state=State.SENDING, lease_until__lt=now)
 
 
-def _claim(queues: _Queues, *, token: uuid.UUID, now: datetime) -> int:
+def _claim(queues: _Queues, *, token: uuid.UUID, now: datetime) -> tuple[int, bool]:
     """Claim due deliveries for every enabled endpoint with room in its queue; return how
-    many. One query finds the endpoints with due work, then one short transaction per
-    endpoint takes its oldest due rows."""
+    many, and whether an endpoint's claim filled its room (more may be due: a backlog). One
+    query finds the endpoints with due work, then one short transaction per endpoint takes
+    its oldest due rows."""
     room = queues.per_endpoint * AHEAD
     with queues.cond:
         full = [e for e in {*queues.waiting, *queues.in_flight} if queues.load(e) > room // 2]
     endpoint_ids = list(
         WebhookDelivery.objects.filter(_due(now), endpoint__enabled=True)
         .exclude(endpoint_id__in=full)
+        .order_by()  # else the model's ordering joins the DISTINCT: one row per delivery
         .values_list("endpoint_id", flat=True)
         .distinct()
     )
     lease_until = now + timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
     claimed: list[int] = []
+    backlog = False
     for endpoint_id in endpoint_ids:
         with queues.cond:
             load = queues.load(endpoint_id)
@@ -302,8 +309,9 @@ def _claim(queues: _Queues, *, token: uuid.UUID, now: datetime) -> int:
                     pk,
                 )
         claimed += ids
+        backlog = backlog or len(ids) == limit
     if not claimed:
-        return 0
+        return 0, False
     deliveries = WebhookDelivery.objects.filter(pk__in=claimed, lease_token=token).select_related(
         "event", "endpoint"
     )
@@ -313,7 +321,7 @@ def _claim(queues: _Queues, *, token: uuid.UUID, now: datetime) -> int:
                 _Job(delivery=delivery, lease_until=lease_until)
             )
         queues.cond.notify_all()
-    return len(claimed)
+    return len(claimed), backlog
 
 
 def _record(outcomes: list[_Outcome], *, token: uuid.UUID, result: DispatchResult) -> set[Any]:
@@ -465,11 +473,14 @@ def webhook_dispatch(
     threads: int | None = None,
     per_endpoint: int | None = None,
     wait_for_due: bool = True,
+    on_backlog: Callable[[], None] | None = None,
 ) -> DispatchResult:
     """Deliver due webhooks for about ``time_budget`` seconds, then finish what is in
     flight and hand back the rest. Ends sooner when nothing is due, or, with
     ``wait_for_due``, when nothing falls due within the budget (a retry 5 s away is
-    waited for). Safe to run in any number of processes at once."""
+    waited for). Safe to run in any number of processes at once. ``on_backlog`` is called
+    once, the first time a claim fills an endpoint's room (more may be due), so that the
+    caller can ask another process to help."""
     threads = threads or settings.WEBHOOK_THREADS
     per_endpoint = per_endpoint or settings.WEBHOOK_ENDPOINT_CONCURRENCY
     queues = _Queues(per_endpoint=per_endpoint)
@@ -485,7 +496,10 @@ def webhook_dispatch(
         sender.start()
     try:
         while time.monotonic() < deadline:
-            claimed = _claim(queues, token=token, now=timezone.now())
+            claimed, backlog = _claim(queues, token=token, now=timezone.now())
+            if backlog and on_backlog is not None:
+                on_backlog()
+                on_backlog = None
             time.sleep(TICK)  # a round's outcomes are written together
             with queues.cond:
                 outcomes, queues.outcomes = queues.outcomes, []

@@ -4,6 +4,7 @@ loopback receiver, the retry schedule, 410, five days of failures, the SSRF guar
 delivery, redirects, timeouts, and one slow receiver not holding back another."""
 
 import json
+import socket
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from leads.models import PayoutEvent, WebhookAttempt, WebhookDelivery, WebhookEv
 from leads.partners.webhooks import (
     RETRY_SCHEDULE,
     WebhookUrlRefused,
+    webhook_endpoint_create,
     webhook_url_resolve,
 )
 from leads.payouts.services import statements_issue
@@ -282,6 +284,20 @@ def test_no_answer_within_the_timeout_is_a_failed_attempt(partner, webhook_recei
     attempt = WebhookAttempt.objects.get()
     assert (attempt.status, attempt.error) == (None, "No answer within 0.5 s.")
     assert 450 <= attempt.duration_ms < 2000
+
+
+def test_a_receiver_that_is_down_is_a_failed_attempt_saying_so(partner):
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    webhook_endpoint_create(partner_id=partner.partner.pk, url=f"http://127.0.0.1:{port}/hooks")
+    with at("2027-03-01T10:00:00"):
+        move(manager(), send_lead(partner), "contacted")
+        assert dispatch() == "succeeded=0 retrying=1 failed=0"
+    attempt = WebhookAttempt.objects.get()
+    # Not "No answer within 15 s.": urllib3 2 makes a refused connection a timeout's subclass.
+    assert (attempt.status, attempt.error) == (None, "Could not connect ([Errno 111] Connection refused).")
+    assert WebhookDelivery.objects.get().due_at == datetime.fromisoformat("2027-03-01T10:00:05+09:00")
 
 
 def test_a_slow_receiver_does_not_hold_back_another_partners_deliveries(make_partner, webhook_receiver):
