@@ -32,6 +32,7 @@ from leads.partners.webhooks import (
     webhook_deliveries_replay,
     webhook_deliveries_retry,
     webhook_endpoint_create,
+    webhook_endpoint_delete,
     webhook_endpoint_update,
     webhook_secret_rotate,
     webhook_test_send,
@@ -116,6 +117,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
     def get_readonly_fields(self, request: HttpRequest, obj: WebhookEndpoint | None = None) -> Any:
         # An endpoint stays with its partner (its secret and its log are the partner's).
         return (*self.readonly_fields, "partner") if obj is not None else ()
+
+    def delete_model(self, request: HttpRequest, obj: WebhookEndpoint) -> None:
+        # Through the service: it locks the deliveries in the order a delivery run does.
+        webhook_endpoint_delete(partner_id=obj.partner_id, endpoint_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset:
+            self.delete_model(request, endpoint)
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         """The confirmation lists the endpoints and counts what goes with them (a page per
