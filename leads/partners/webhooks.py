@@ -236,6 +236,7 @@ def webhook_endpoint_update(
                 WebhookEndpoint.DisabledReason.STAFF if by_staff else WebhookEndpoint.DisabledReason.PARTNER
             )
             with transaction.atomic():
+                _live_deliveries_lock(endpoint.pk)  # before the endpoint's row: see there
                 endpoint.save()
                 webhook_endpoint_disable(endpoint_id=endpoint.pk, reason=reason, now=now)
             endpoint.refresh_from_db()
@@ -244,9 +245,25 @@ def webhook_endpoint_update(
     return endpoint
 
 
+def _live_deliveries_lock(endpoint_id: Any) -> None:
+    """Lock the endpoint's pending and sending deliveries in id order. A delivery run locks
+    its round's deliveries in that order and then writes the endpoints' rows
+    (webhook_delivery._record); taking the deliveries first here too means a disable and a
+    run never wait on each other in a circle (PostgreSQL would abort one as a deadlock)."""
+    list(
+        WebhookDelivery.objects.select_for_update(no_key=True)
+        .filter(
+            endpoint_id=endpoint_id, state__in=[WebhookDelivery.State.PENDING, WebhookDelivery.State.SENDING]
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def webhook_endpoint_disable(*, endpoint_id: Any, reason: str, now: datetime, error: str = "") -> bool:
     """Disable the endpoint (if enabled) and fail its pending deliveries; True if it was
     enabled. Part of the caller's transaction."""
+    _live_deliveries_lock(endpoint_id)
     disabled = WebhookEndpoint.objects.filter(pk=endpoint_id, enabled=True).update(
         enabled=False, disabled_reason=reason, disabled_at=now, updated_at=now
     )
