@@ -3,7 +3,9 @@ if either does not answer, the run stops at once with a message, never a skip.
 
 `DATABASE_URL=sqlite:///...` (`make test-sqlite`) runs it on the embedded default instead:
 every test but those marked `postgresql("why")`, which are deselected and counted in the
-report header. Redis is still required (the cache and the broker of the tests)."""
+report's summary, and those marked `embedded_default`, which run on SQLite in every pass
+anyway (their own processes and database), so the SQLite pass leaves them to the others.
+Redis is still required (the cache and the broker of the tests)."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -91,15 +93,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 )
     if not on_sqlite():
         return
-    kept = [item for item in items if item.get_closest_marker("postgresql") is None]
-    deselected = [item for item in items if item.get_closest_marker("postgresql") is not None]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = kept
-    config.stash[_POSTGRESQL_ONLY] = len(deselected)
+    postgresql = [item for item in items if item.get_closest_marker("postgresql") is not None]
+    again = [
+        item
+        for item in items
+        if item.get_closest_marker("embedded_default") is not None and item not in postgresql
+    ]
+    if postgresql or again:
+        config.hook.pytest_deselected(items=[*postgresql, *again])
+        items[:] = [item for item in items if item not in postgresql and item not in again]
+    config.stash[_POSTGRESQL_ONLY] = len(postgresql)
+    config.stash[_EMBEDDED_AGAIN] = len(again)
 
 
 _POSTGRESQL_ONLY = pytest.StashKey[int]()
+_EMBEDDED_AGAIN = pytest.StashKey[int]()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -111,7 +119,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if _POSTGRESQL_ONLY in config.stash:
         terminalreporter.write_line(
             f"SQLite pass: {config.stash[_POSTGRESQL_ONLY]} PostgreSQL-only tests deselected "
-            "(each marked postgresql with its reason)"
+            "(each marked postgresql with its reason), and "
+            f"{config.stash[_EMBEDDED_AGAIN]} embedded_default tests (they run on SQLite in "
+            "the other passes)"
         )
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 from honcho.environ import parse_procfile
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.embedded_default]
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.executable).parents[1]
