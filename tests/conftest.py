@@ -3,8 +3,8 @@ if either does not answer, the run stops at once with a message, never a skip.
 
 `DATABASE_URL=sqlite:///...` (`make test-sqlite`) runs it on the embedded default instead:
 every test but those marked `postgresql("why")`, which are deselected and counted in the
-report's summary, and those marked `embedded_default`, which run on SQLite in every pass
-anyway (their own processes and database), so the SQLite pass leaves them to the others.
+report's summary; it and the moved-clock pass also leave out what `redundant_in(passes,
+"why")` names as checked by another pass.
 Redis is still required (the cache and the broker of the tests)."""
 
 from collections.abc import Iterator
@@ -83,31 +83,44 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every `postgresql` mark says why; on SQLite those tests are deselected (not skipped:
-    they are not this run's to pass), and the header of the report counts them."""
+    """Every `postgresql` and `redundant_in` mark says why. On SQLite the `postgresql` tests
+    are deselected (not skipped: they are not this run's to pass); in the SQLite and the
+    moved-clock passes, so are the tests marked `redundant_in` that pass (what they would
+    check there, another pass checks: CI's fifteen minutes). The summary counts both."""
+    from tests.clock import moved_to  # a plugin (pytest_plugins): imported once registered
+
+    passes = {"sqlite", "moved"}
     for item in items:
         for mark in item.iter_markers("postgresql"):
             if not (mark.args and isinstance(mark.args[0], str) and mark.args[0].strip()):
                 raise pytest.UsageError(
                     f"{item.nodeid}: @pytest.mark.postgresql needs the reason as its argument"
                 )
-    if not on_sqlite():
-        return
-    postgresql = [item for item in items if item.get_closest_marker("postgresql") is not None]
-    again = [
+        for mark in item.iter_markers("redundant_in"):
+            named, why = (*mark.args, None, None)[:2]
+            if not (
+                isinstance(named, tuple) and set(named) <= passes and named and isinstance(why, str) and why
+            ):
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.redundant_in needs a tuple of passes ('sqlite', "
+                    "'moved') and the reason"
+                )
+    current = {name for name, active in (("sqlite", on_sqlite()), ("moved", moved_to(config))) if active}
+    postgresql = [item for item in items if on_sqlite() and item.get_closest_marker("postgresql")]
+    redundant = [
         item
         for item in items
-        if item.get_closest_marker("embedded_default") is not None and item not in postgresql
+        if item not in postgresql
+        and any(current & set(mark.args[0]) for mark in item.iter_markers("redundant_in"))
     ]
-    if postgresql or again:
-        config.hook.pytest_deselected(items=[*postgresql, *again])
-        items[:] = [item for item in items if item not in postgresql and item not in again]
-    config.stash[_POSTGRESQL_ONLY] = len(postgresql)
-    config.stash[_EMBEDDED_AGAIN] = len(again)
+    if postgresql or redundant:
+        config.hook.pytest_deselected(items=[*postgresql, *redundant])
+        items[:] = [item for item in items if item not in postgresql and item not in redundant]
+    if current:
+        config.stash[_DESELECTED] = (len(postgresql), len(redundant))
 
 
-_POSTGRESQL_ONLY = pytest.StashKey[int]()
-_EMBEDDED_AGAIN = pytest.StashKey[int]()
+_DESELECTED = pytest.StashKey[tuple[int, int]]()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -116,12 +129,16 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if _POSTGRESQL_ONLY in config.stash:
+    if _DESELECTED in config.stash:
+        postgresql, redundant = config.stash[_DESELECTED]
+        if on_sqlite():
+            terminalreporter.write_line(
+                f"SQLite pass: {postgresql} PostgreSQL-only tests deselected (each marked "
+                "postgresql with its reason)"
+            )
         terminalreporter.write_line(
-            f"SQLite pass: {config.stash[_POSTGRESQL_ONLY]} PostgreSQL-only tests deselected "
-            "(each marked postgresql with its reason), and "
-            f"{config.stash[_EMBEDDED_AGAIN]} embedded_default tests (they run on SQLite in "
-            "the other passes)"
+            f"{redundant} tests deselected as checked by another pass (each marked redundant_in "
+            "with its reason)"
         )
 
 

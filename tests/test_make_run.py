@@ -36,7 +36,12 @@ from pathlib import Path
 import pytest
 from honcho.environ import parse_procfile
 
-pytestmark = [pytest.mark.processes, pytest.mark.embedded_default]
+pytestmark = [
+    pytest.mark.processes,
+    # Its own processes on SQLite whatever the pass's database: the SQLite pass would run the
+    # very same thing again.
+    pytest.mark.redundant_in(("sqlite",), "runs on SQLite in every pass"),
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.executable).parents[1]

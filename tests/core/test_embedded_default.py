@@ -17,7 +17,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
 
-pytestmark = [pytest.mark.processes, pytest.mark.embedded_default]
+pytestmark = [
+    pytest.mark.processes,
+    # Its own processes on SQLite whatever the pass's database: the SQLite pass would run the
+    # very same thing again.
+    pytest.mark.redundant_in(("sqlite",), "runs on SQLite in every pass"),
+]
 
 
 def _embedded_env(var_dir: Path) -> dict[str, str]:
