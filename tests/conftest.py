@@ -111,7 +111,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item
         for item in items
         if item not in postgresql
-        and any(current & set(mark.args[0]) for mark in item.iter_markers("redundant_in"))
+        and (
+            any(current & set(mark.args[0]) for mark in item.iter_markers("redundant_in"))
+            or ("moved" in current and _fixes_the_clock(item))
+        )
     ]
     if postgresql or redundant:
         config.hook.pytest_deselected(items=[*postgresql, *redundant])
@@ -121,6 +124,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 _DESELECTED = pytest.StashKey[tuple[int, int]]()
+
+
+def _fixes_the_clock(item: pytest.Item) -> bool:
+    """A test under tests.clock.clock_at: it runs at its own instant in every pass, as if
+    marked redundant_in(("moved",), ...)."""
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return any(
+        getattr(definition.func, "fixes_the_clock", False)
+        for defs in definitions.values()
+        for definition in defs
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -138,7 +152,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             )
         terminalreporter.write_line(
             f"{redundant} tests deselected as checked by another pass (each marked redundant_in "
-            "with its reason)"
+            "with its reason, or, under the moved clock, at its own instant by clock_at)"
         )
 
 
