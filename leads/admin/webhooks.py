@@ -27,6 +27,7 @@ from core.admin_mixins import ReadOnlyAdminMixin
 from leads.admin.common import ReadOnlyInline, action_form_page
 from leads.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventType
 from leads.partners.webhooks import (
+    MAX_ENDPOINTS_PER_PARTNER,
     SUBSCRIBABLE,
     WebhookUrlRefused,
     webhook_deliveries_replay,
@@ -62,9 +63,22 @@ class EndpointForm(forms.ModelForm[WebhookEndpoint]):
         model = WebhookEndpoint
         fields = ("partner", "url", "events", "enabled")
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        partner = data.get("partner")
+        adding = self.instance._state.adding  # a UUID key is set before the first save
+        full = partner is not None and partner.webhook_endpoints.count() >= MAX_ENDPOINTS_PER_PARTNER
+        if adding and full:
+            raise ValidationError(
+                _("A partner may have at most %(limit)d webhook endpoints: delete one first.")
+                % {"limit": MAX_ENDPOINTS_PER_PARTNER},
+                code="limit",
+            )
+        return data
+
     def clean_url(self) -> str:
         url = str(self.cleaned_data["url"])
-        if self.instance.pk is None or url != self.initial.get("url"):
+        if self.instance._state.adding or url != self.initial.get("url"):
             try:
                 webhook_url_resolve(url)
             except WebhookUrlRefused as exc:

@@ -99,6 +99,20 @@ def test_the_form_refuses_what_the_ssrf_guard_refuses(partner, url, error):
     assert WebhookEndpoint.objects.count() == 0
 
 
+def test_the_form_refuses_an_eleventh_endpoint_of_a_partner(partner, webhook_receiver):
+    for n in range(10):
+        endpoint_for(partner, webhook_receiver, f"/hooks/{n}")
+    client = Staff()
+
+    response = client.post(
+        f"{ENDPOINTS}add/", {"partner": partner.partner.pk, "url": webhook_receiver.url("/11")}
+    )
+
+    assert response.status_code == 200
+    assert "A partner may have at most 10 webhook endpoints: delete one first." in response.content.decode()
+    assert WebhookEndpoint.objects.count() == 10
+
+
 def test_disabling_on_the_form_fails_what_was_pending_and_enabling_starts_afresh(partner, webhook_receiver):
     endpoint = endpoint_for(partner, webhook_receiver)
     client = Staff()
